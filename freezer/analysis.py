@@ -1,0 +1,95 @@
+"""Program → analysis: ask the target interpreter what the program needs.
+
+Starts freezer/worker.py under the target Python (see its docstring for why it must be that
+interpreter) and turns its JSON answer into an `Analysis`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from freezer.errors import FreezeError
+
+_HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class EntryPoint:
+    """What the frozen program runs: a script, `-m module`, or `module:function`."""
+
+    kind: str  # "script", "module", "func"
+    path: Path | None = None
+    module: str = ""
+    func: str = ""
+
+    def request(self, display: str) -> dict:
+        if self.kind == "script":
+            return {"kind": "script", "path": str(self.path)}
+        return {"kind": self.kind, "module": self.module, "func": self.func, "display": display}
+
+
+@dataclass
+class BundledModule:
+    name: str
+    kind: str  # "source", "package", "namespace", "extension"
+    origin: str  # "program", "stdlib", "runtime"
+    archive: str  # entry name in the payload
+    file: str | None  # compiled pyc in the build cache, or the extension file
+    source: str | None = None  # the .py it came from
+
+
+@dataclass
+class Analysis:
+    target: dict
+    modules: list[BundledModule]
+    main: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_env() -> dict[str, str]:
+    """The build's own environment for the target interpreter.
+
+    The user's PYTHON* variables must not change what gets bundled or how it is compiled;
+    PYTHONHASHSEED is fixed because set and frozenset constants are marshalled in hash order,
+    and reproducible bytecode needs one order.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str],
+            include: list[str], exclude: list[str], cache_root: Path) -> Analysis:
+    request = {
+        "entry": entry.request(display),
+        "program_path": program_path,
+        "include": include,
+        "exclude": exclude,
+        "runtime_dir": str(_HERE / "runtime"),
+        "pyc_cache": str(cache_root / "build" / "pyc"),
+    }
+    try:
+        proc = subprocess.run(
+            [python, "-s", "-S", str(_HERE / "worker.py")], input=json.dumps(request),
+            capture_output=True, text=True, env=clean_env(), timeout=600,
+        )
+    except OSError as e:
+        raise FreezeError(f"--python {python}: cannot run it ({e.strerror})") from None
+    try:
+        reply = json.loads(proc.stdout)
+    except ValueError:
+        detail = proc.stderr.strip().splitlines()[-1:] or ["no answer"]
+        raise FreezeError(
+            f"--python {python}: not a working CPython 3.9+ interpreter ({detail[0]})"
+        ) from None
+    if "fatal" in reply:
+        if "target" not in reply:
+            raise FreezeError(f"--python {python}: {reply['fatal']}")
+        raise FreezeError(reply["fatal"])
+    modules = [BundledModule(m["name"], m["kind"], m["origin"], m["archive"], m.get("file"),
+                             m.get("source")) for m in reply["modules"]]
+    return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []))

@@ -1,0 +1,68 @@
+"""The build, end to end: program → analysis → bundle plan → payload → executable (or .pyz)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from freezer.analysis import Analysis, EntryPoint, analyse
+from freezer.bootloader import bootloader_for, cache_root
+from freezer.errors import FreezeError
+from freezer.payload import write_executable
+from freezer.plan import make_plan
+from freezer.pyz import write_pyz
+
+
+@dataclass
+class BuildOptions:
+    entry: EntryPoint
+    output: Path
+    python: str = sys.executable
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+
+def check_output(output: Path, inputs: list[Path]) -> None:
+    """Refuse outputs that would clobber an input or cannot be written, before any work."""
+    if output.is_dir():
+        raise FreezeError(f"-o {output}: is a directory")
+    for src in inputs:
+        if output.exists() and src.exists() and os.path.samefile(output, src):
+            raise FreezeError(f"-o {output}: is one of the program's own files")
+    parent = output.parent
+    if not parent.is_dir():
+        raise FreezeError(f"-o {output}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise FreezeError(f"-o {output}: directory {parent} is not writable")
+
+
+def program_search_path(opts: BuildOptions) -> list[str]:
+    base = [str(opts.entry.path.parent)] if opts.entry.kind == "script" else [os.getcwd()]
+    return base + [os.path.abspath(p) for p in opts.paths]
+
+
+def build(opts: BuildOptions) -> Analysis:
+    entry = opts.entry
+    if entry.kind == "script":
+        if not entry.path.is_file():
+            raise FreezeError(f"{entry.path}: no such file")
+        check_output(opts.output, [entry.path])
+    else:
+        check_output(opts.output, [])
+    root = cache_root()
+    analysis = analyse(opts.python, entry, opts.output.name, program_search_path(opts),
+                       opts.include, opts.exclude, root)
+    program_files = [Path(m.source) for m in analysis.modules
+                     if m.origin == "program" and m.source]
+    check_output(opts.output, program_files)
+    if opts.output.suffix == ".pyz":
+        write_pyz(opts.output, analysis, entry)
+        return analysis
+    plan = make_plan(analysis, root)
+    target = analysis.target
+    boot = bootloader_for(target["include"], target["version"], root)
+    write_executable(opts.output, boot, plan)
+    return analysis

@@ -1,0 +1,125 @@
+"""Which shared libraries a native file needs, found the way the dynamic linker would.
+
+The frozen program must carry every library its libpython and extension modules load, except
+the glibc core, which every Linux machine has and which must match the machine's kernel
+interface. Libraries are found from each file's DT_NEEDED, through its RPATH/RUNPATH, the
+target's LIBDIR and the system's linker cache, and returned in an order where each library
+comes after the ones it needs (glibc then satisfies a later DT_NEEDED by the soname of the
+copy already loaded from memory, never from the disk).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+from dataclasses import dataclass
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+
+from freezer.errors import FreezeError
+
+# Present on every glibc system, tied to the running kernel and loader: never bundled.
+GLIBC_CORE = frozenset({
+    "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
+    "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "ld-linux.so.2", "ld-linux-armhf.so.3",
+})
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    soname: str | None
+    needed: tuple[str, ...]
+    search: tuple[str, ...]  # RPATH/RUNPATH directories, $ORIGIN expanded
+
+
+@functools.cache
+def read_elf(path: str) -> ElfInfo:
+    try:
+        with open(path, "rb") as f:
+            elf = ELFFile(f)
+            soname, needed, search = None, [], []
+            for section in elf.iter_sections():
+                if not isinstance(section, DynamicSection):
+                    continue
+                for tag in section.iter_tags():
+                    if tag.entry.d_tag == "DT_NEEDED":
+                        needed.append(tag.needed)
+                    elif tag.entry.d_tag == "DT_SONAME":
+                        soname = tag.soname
+                    elif tag.entry.d_tag in ("DT_RPATH", "DT_RUNPATH"):
+                        raw = tag.rpath if tag.entry.d_tag == "DT_RPATH" else tag.runpath
+                        origin = os.path.dirname(os.path.realpath(path))
+                        for d in raw.split(":"):
+                            search.append(d.replace("$ORIGIN", origin)
+                                          .replace("${ORIGIN}", origin))
+    except (ELFError, OSError) as e:
+        raise FreezeError(f"{path}: not a readable ELF shared object ({e})") from None
+    return ElfInfo(soname, tuple(needed), tuple(search))
+
+
+@functools.lru_cache(maxsize=1)
+def _linker_cache() -> dict[str, str]:
+    """soname -> path from the system linker cache (`ldconfig -p`), x86-64 entries first."""
+    found: dict[str, str] = {}
+    for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
+        try:
+            out = subprocess.run([exe, "-p"], capture_output=True, text=True, check=True).stdout
+            break
+        except (OSError, subprocess.CalledProcessError):
+            continue
+    else:
+        return found
+    for line in out.splitlines()[1:]:
+        name, _, rest = line.strip().partition(" (")
+        flags, _, path = rest.partition(") => ")
+        if path and name not in found and ("x86-64" in flags or "64bit" in flags
+                                           or os.uname().machine not in ("x86_64",)):
+            found[name] = path
+    return found
+
+
+def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ...]) -> str | None:
+    for d in (*search, *extra_dirs):
+        candidate = os.path.join(d, soname)
+        if os.path.isfile(candidate):
+            return candidate
+    path = _linker_cache().get(soname)
+    if path and os.path.isfile(path):
+        return path
+    for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+              "/lib", "/usr/lib", "/usr/local/lib"):
+        candidate = os.path.join(d, soname)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def needed_libraries(path: str, extra_dirs: tuple[str, ...],
+                     provided: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(soname, path) of every library `path` needs, transitively, dependencies first.
+
+    `provided` are sonames loaded by other means (libpython, by the bootloader).
+    """
+    order: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def visit(p: str) -> None:
+        info = read_elf(p)
+        for soname in info.needed:
+            if soname in GLIBC_CORE or soname in provided or soname in seen:
+                continue
+            seen.add(soname)
+            dep = find_library(soname, info.search, extra_dirs)
+            if dep is None:
+                raise FreezeError(
+                    f"{p}: needs shared library {soname}, which is not installed on this "
+                    "machine (install it, or --exclude-module the module that needs it)"
+                )
+            visit(dep)
+            order.append((soname, dep))
+
+    visit(path)
+    return order

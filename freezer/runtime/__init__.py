@@ -1,0 +1,106 @@
+"""The runtime: runs inside every frozen program, between the bootloader and the program.
+
+Shipped as bytecode under the name `_freezer_runtime`; the bootloader imports it and calls
+`run()`. Start-up cost matters here, so it imports only builtin and frozen modules (sys, posix,
+marshal, zipimport, _imp); anything heavier is imported only on the paths that need it.
+"""
+
+import marshal
+import sys
+import zipimport
+
+from . import natives
+
+MANIFEST = "__freezer__/manifest"
+MAIN_PYC = "__freezer__/main.pyc"
+
+
+class Manifest:
+    """What the build wrote in `__freezer__/manifest` (one record per line)."""
+
+    def __init__(self, text):
+        self.main_kind = "script"
+        self.main_arg = ""
+        self.extensions = {}  # module name -> (entry, sha256, [sonames])
+        self.libraries = {}  # soname -> (entry, sha256)
+        for line in text.splitlines():
+            fields = line.split(" ")
+            if fields[0] == "main":
+                self.main_kind, self.main_arg = fields[1], fields[2]
+            elif fields[0] == "ext":
+                libs = [] if fields[4] == "-" else fields[4].split(",")
+                self.extensions[fields[1]] = (fields[2], fields[3], libs)
+            elif fields[0] == "lib":
+                self.libraries[fields[1]] = (fields[2], fields[3])
+
+
+def _archive():
+    exe = sys.executable
+    importer = sys.path_importer_cache.get(exe)
+    if not isinstance(importer, zipimport.zipimporter):
+        importer = zipimport.zipimporter(exe)
+    return exe, importer
+
+
+def main_file(exe, manifest):
+    """`__main__.__file__`: the script's name, as if it sat beside the binary.
+
+    `os.path.dirname(__file__)` is then the binary's directory, where a program looks for
+    files shipped next to it.
+    """
+    return exe.rpartition("/")[0] + "/" + manifest.main_arg
+
+
+def load_main_code(importer):
+    return marshal.loads(importer.get_data(MAIN_PYC)[16:])
+
+
+def run():
+    """Run the program; return None, or the exception that ended it (for the bootloader)."""
+    exe, importer = _archive()
+    manifest = Manifest(importer.get_data(MANIFEST).decode())
+    sys.frozen = True
+    natives.install(exe, importer, manifest)
+    argv = sys.argv
+    if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
+        from . import mpchild
+
+        if mpchild.is_child(argv):
+            return mpchild.run_child(exe, importer, manifest)
+    return _run_program(exe, importer, manifest)
+
+
+def _run_program(exe, importer, manifest):
+    globals_ = sys.modules["__main__"].__dict__
+    if manifest.main_kind == "module":
+        code = _prepare_module_main(manifest.main_arg, globals_)
+    else:
+        code = load_main_code(importer)
+        globals_["__file__"] = main_file(exe, manifest)
+        globals_["__cached__"] = None
+    try:
+        exec(code, globals_)
+    except BaseException as exc:
+        # Trim this frame: the traceback starts at the program, as under `python app.py`.
+        exc.__traceback__ = exc.__traceback__.tb_next
+        return exc
+    return None
+
+
+def _prepare_module_main(name, globals_):
+    """`python -m name` without runpy's frames: find the module and stand it in as __main__."""
+    import _frozen_importlib
+
+    parent = name.rpartition(".")[0]
+    if parent:
+        __import__(parent)
+    spec = _frozen_importlib._find_spec(name, None)
+    if spec is None:
+        raise ImportError("No module named " + name)
+    if spec.submodule_search_locations is not None:
+        __import__(name)
+        name += ".__main__"
+        spec = _frozen_importlib._find_spec(name, None)
+    globals_.update(__file__=spec.origin, __cached__=None, __loader__=spec.loader,
+                    __package__=spec.parent, __spec__=spec)
+    return spec.loader.get_code(name)

@@ -1,0 +1,70 @@
+"""multiprocessing children of a frozen program, with no `freeze_support()` call needed.
+
+`spawn` re-executes `sys.executable` (the binary) as `BINARY --multiprocessing-fork k=v ...`;
+the forkserver and the resource tracker as `BINARY [flags] -c "from multiprocessing... "`.
+These invocations are recognised here and served instead of the program. A spawned child
+re-creates the parent's `__main__` as `__mp_main__` by running the main script's path with
+runpy; that path only exists inside the binary, so the lookup is redirected to the bundled
+main code.
+"""
+
+import sys
+
+_MP_CODE_PREFIX = "from multiprocessing."
+
+
+def is_child(argv):
+    if argv[1] == "--multiprocessing-fork":
+        return True
+    return len(argv) >= 3 and argv[-2] == "-c" and argv[-1].startswith(_MP_CODE_PREFIX) and all(
+        a.startswith("-") for a in argv[1:-2]
+    )
+
+
+def _install_main_fixup(exe, importer, manifest):
+    from multiprocessing import spawn
+
+    from . import load_main_code, main_file
+
+    original = spawn._fixup_main_from_path
+    our_main = main_file(exe, manifest)
+
+    def fixup_main_from_path(main_path):
+        if manifest.main_kind != "script" or main_path != our_main:
+            return original(main_path)
+        current = sys.modules["__main__"]
+        if getattr(current, "__file__", None) == main_path:
+            return None
+        spawn.old_main_modules.append(current)
+        module = type(sys)("__mp_main__")
+        module.__file__ = main_path
+        module.__cached__ = None
+        module.__builtins__ = __builtins__
+        sys.modules["__main__"] = sys.modules["__mp_main__"] = module
+        exec(load_main_code(importer), module.__dict__)
+        return None
+
+    spawn._fixup_main_from_path = fixup_main_from_path
+
+
+def run_child(exe, importer, manifest):
+    """Serve a multiprocessing child invocation; returns like runtime.run()."""
+    try:
+        _install_main_fixup(exe, importer, manifest)
+        argv = sys.argv
+        if argv[1] == "--multiprocessing-fork":
+            kwds = {}
+            for arg in argv[2:]:
+                name, _, value = arg.partition("=")
+                kwds[name] = None if value == "None" else int(value)
+            from multiprocessing.spawn import spawn_main
+
+            spawn_main(**kwds)
+        else:
+            code = argv[-1]
+            sys.argv = ["-c"]
+            exec(compile(code, "<string>", "exec"), sys.modules["__main__"].__dict__)
+    except BaseException as exc:
+        exc.__traceback__ = exc.__traceback__.tb_next
+        return exc
+    return None

@@ -1,0 +1,180 @@
+"""Build-side helper run under the *target* interpreter: analysis and bytecode.
+
+The build host may run freezer on Python 3.11 while freezing for 3.9 or 3.13; the source must
+be parsed with the target's grammar, modules found with the target's own import tables, and
+bytecode made by the target's compiler. So this script is started as
+`TARGET -s -S worker.py` with a JSON request on stdin, and answers with JSON on stdout.
+It never runs inside a frozen program.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if sys.implementation.name != "cpython" or sys.version_info < (3, 9):  # pragma: no cover
+    print('{"fatal": "not CPython 3.9 or newer"}')
+    raise SystemExit(0)
+
+import hashlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import marshal  # noqa: E402
+import os  # noqa: E402
+import sysconfig  # noqa: E402
+import tempfile  # noqa: E402
+
+# Drop this file's directory (sys.path[0]) so it cannot shadow the stdlib the analysis looks
+# at, and make the freezer package importable instead.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+STDLIB_PATH = [p for p in sys.path[1:] if p]
+sys.path[:] = [os.path.dirname(_HERE)] + STDLIB_PATH
+
+from freezer.module_graph import STARTUP_MODULES, ModuleGraph  # noqa: E402
+
+RUNTIME_PACKAGE = "_freezer_runtime"
+# Unchecked hash-based pycs: no timestamps, so builds are reproducible, and zipimport never
+# looks for the (absent) source to validate them.
+_PYC_FLAGS = (0b01).to_bytes(4, "little")
+
+
+def target_facts() -> dict:
+    cfg = sysconfig.get_config_var
+    return {
+        "version": ".".join(map(str, sys.version_info[:3])),
+        "version_short": ".".join(map(str, sys.version_info[:2])),
+        "executable": sys.executable,
+        "magic": importlib.util.MAGIC_NUMBER.hex(),
+        "ext_suffix": cfg("EXT_SUFFIX"),
+        "shared": bool(cfg("Py_ENABLE_SHARED")),
+        "libdir": cfg("LIBDIR"),
+        "multiarch": cfg("MULTIARCH") or "",
+        "instsoname": cfg("INSTSONAME") or cfg("LDLIBRARY"),
+        "include": sysconfig.get_paths()["include"],
+        "machine": os.uname().machine,
+    }
+
+
+class Compiler:
+    """Compiles sources to pyc bytes, kept in a content-addressed cache across builds."""
+
+    def __init__(self, cache_dir: str) -> None:
+        self.cache_dir = cache_dir
+        os.makedirs(cache_dir, exist_ok=True)
+
+    def pyc(self, source_path: str | None, dfile: str, source: bytes | None = None) -> str:
+        if source is None:
+            with open(source_path, "rb") as f:
+                source = f.read()
+        key = hashlib.sha256(
+            importlib.util.MAGIC_NUMBER + dfile.encode() + b"\0" + source
+        ).hexdigest()
+        out = os.path.join(self.cache_dir, key[:2], key + ".pyc")
+        if os.path.exists(out):
+            return out
+        code = compile(source, dfile, "exec", dont_inherit=True, optimize=0)
+        data = (importlib.util.MAGIC_NUMBER + _PYC_FLAGS + importlib.util.source_hash(source)
+                + marshal.dumps(code))
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out))
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+        return out
+
+
+def archive_name(mod) -> str:
+    base = mod.name.replace(".", "/")
+    if mod.kind == "package":
+        return base + "/__init__.pyc"
+    if mod.kind == "namespace":
+        return base + "/"
+    if mod.kind == "extension":
+        return os.path.dirname(base) + "/" + os.path.basename(mod.path) if "/" in base \
+            else os.path.basename(mod.path)
+    return base + ".pyc"
+
+
+def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]:
+    """The program's entry: (main kind, argument, source, file name shown in tracebacks)."""
+    entry = request["entry"]
+    if entry["kind"] == "script":
+        path = entry["path"]
+        display = os.path.basename(path)
+        graph.add_source("__main__", path, display)
+        with open(path, "rb") as f:
+            return "script", display, f.read(), display
+    name = entry["module"]
+    graph.add(name, "command line", 0)
+    if entry["kind"] == "module":
+        mod = graph.find(name)
+        if mod is not None and mod.search_locations is not None:
+            graph.add(name + ".__main__", "command line", 0)
+        return "module", name, b"", ""
+    func = entry["func"]
+    display = entry["display"]
+    source = (f"import sys\nfrom {name} import {func.split('.')[0]}\n"
+              f"sys.exit({func}())\n").encode()
+    return "script", display, source, display
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    reply: dict = {"target": target_facts()}
+    graph = ModuleGraph(request["program_path"], STDLIB_PATH, request["exclude"])
+    compiler = Compiler(request["pyc_cache"])
+    try:
+        kind, arg, source, display = entry_code(request, graph)
+        for name in STARTUP_MODULES:
+            graph.add(name, fatal=False, program=False)
+        for name in request["include"]:
+            graph.add(name, "--include-module", 0)
+        graph.add_codecs()
+        main_pyc = compiler.pyc(None, display, source) if kind == "script" else None
+    except SyntaxError as e:
+        reply["fatal"] = f"{e.filename}:{e.lineno}: syntax error: {e.msg}"
+        print(json.dumps(reply))
+        return
+    problems = graph.fatal_problems()
+    if problems:
+        reply["fatal"] = problems[0].message()
+        print(json.dumps(reply))
+        return
+    reply["warnings"] = graph.warnings()
+    modules = []
+    for mod in sorted(graph.modules.values(), key=lambda m: m.name):
+        if mod.name == "__main__" or mod.kind in ("builtin", "frozen"):
+            continue
+        item = {"name": mod.name, "kind": mod.kind, "origin": mod.origin,
+                "archive": archive_name(mod), "source": mod.path, "reason": mod.reason}
+        if mod.kind in ("source", "package"):
+            dfile = os.path.relpath(mod.path, mod.root) if mod.root else mod.path
+            try:
+                item["file"] = compiler.pyc(mod.path, dfile)
+            except SyntaxError as e:
+                if mod.origin == "program":
+                    reply["fatal"] = f"{dfile}:{e.lineno}: syntax error: {e.msg}"
+                    print(json.dumps(reply))
+                    return
+                continue
+        elif mod.kind == "extension":
+            item["file"] = mod.path
+        modules.append(item)
+    runtime_dir = request["runtime_dir"]
+    for fn in sorted(os.listdir(runtime_dir)):
+        if fn.endswith(".py"):
+            stem = fn[:-3]
+            arch = f"{RUNTIME_PACKAGE}/{fn}c"
+            modules.append({
+                "name": RUNTIME_PACKAGE if stem == "__init__" else f"{RUNTIME_PACKAGE}.{stem}",
+                "kind": "package" if stem == "__init__" else "source",
+                "origin": "runtime", "archive": arch,
+                "file": compiler.pyc(os.path.join(runtime_dir, fn), f"{RUNTIME_PACKAGE}/{fn}"),
+            })
+    main_source = request["entry"].get("path")
+    reply.update(modules=modules,
+                 main={"kind": kind, "arg": arg, "pyc": main_pyc, "source": main_source})
+    print(json.dumps(reply))
+
+
+if __name__ == "__main__":
+    main()
