@@ -38,6 +38,8 @@ class ImportRef:
     # Names after `from X import ...`: each may be a submodule of X or just an attribute.
     fromlist: tuple[str, ...] = ()
     dynamic: bool = False
+    # Inside a function body: runs only if that function is called, not at import time.
+    lazy: bool = False
 
 
 @dataclass
@@ -86,14 +88,30 @@ class _Scanner(ast.NodeVisitor):
     def __init__(self, package: str) -> None:
         self.package = package
         self.optional = 0
+        self.depth = 0  # function nesting
         self.result = ScanResult()
 
     def _add(self, name: str | None, node: ast.AST, fromlist=(), dynamic=False) -> None:
         if name:
             self.result.imports.append(
                 ImportRef(name, getattr(node, "lineno", 0), self.optional > 0, tuple(fromlist),
-                          dynamic)
+                          dynamic, self.depth > 0)
             )
+
+    def visit_FunctionDef(self, node: ast.AST) -> None:
+        for deco in getattr(node, "decorator_list", []):
+            self.visit(deco)
+        self.depth += 1
+        for stmt in node.body:
+            self.visit(stmt)
+        self.depth -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.depth += 1
+        self.visit(node.body)
+        self.depth -= 1
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:

@@ -33,6 +33,24 @@ STDLIB_ONLY_ON_REQUEST = frozenset({
     "multiprocessing.popen_spawn_win32", "encodings.mbcs", "encodings.oem", "nturl2path",
     "msilib", "winreg", "winsound", "_winapi", "msvcrt", "_overlapped", "nt",
 })
+# Imports the scan cannot follow for stdlib modules: made from C, or lazily inside a function in
+# another top-level package (see ModuleGraph._scan), yet needed by everyday use of the module.
+IMPLICIT_IMPORTS = {
+    "argparse": ("shutil",),  # HelpFormatter sizes help to the terminal
+    "datetime": ("_strptime",),
+    "_datetime": ("_strptime",),
+    "hashlib": ("_md5", "_sha1", "_sha256", "_sha512", "_sha2", "_blake2", "_sha3"),
+    "warnings": ("linecache",),
+    "multiprocessing": ("subprocess", "pickle"),  # forkserver/resource tracker command lines
+    "_pickle": ("copyreg", "_compat_pickle"),
+    "_decimal": ("collections", "numbers", "contextvars"),
+    "_elementtree": ("xml.etree.ElementPath", "copy"),
+    "_asyncio": ("asyncio",),
+    "_ctypes": ("ctypes",),
+    "_sqlite3": ("sqlite3",),
+    "logging": ("traceback",),
+}
+
 # What CPython itself imports while starting, before any program code: not visible to a scan.
 STARTUP_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "encodings.latin_1",
                    "encodings.ascii", "codecs", "io", "abc")
@@ -166,6 +184,8 @@ class ModuleGraph:
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
             self._scan(mod)
+            for implicit in IMPLICIT_IMPORTS.get(sub, ()):
+                self.add(implicit, f"{sub} (implicit)", 0, fatal=False, program=False)
         return True
 
     @staticmethod
@@ -190,11 +210,18 @@ class ModuleGraph:
         display = self.display.get(mod.name, mod.path)
         result = scan_source(source, display, mod.name, mod.search_locations is not None)
         mod.imports = result.imports
-        self.strings |= result.strings
+        if not mod.name.startswith("encodings"):  # its alias table names every codec
+            self.strings |= result.strings
         program = mod.origin == "program"
+        top = mod.name.split(".")[0]
         for ref in result.imports:
             where = self.display_name(mod)
             if self.excluded(ref.name):
+                continue
+            if not program and ref.lazy and ref.name.split(".")[0] != top:
+                # A stdlib function importing from elsewhere (os.popen -> subprocess): a
+                # feature used by few programs; following every such edge bundles most of
+                # the stdlib. The ones everyday code needs are in IMPLICIT_IMPORTS.
                 continue
             found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
                              program=program)
@@ -222,7 +249,8 @@ class ModuleGraph:
             target = aliases.get(norm, norm)
             if target.isidentifier() and f"encodings.{target}" not in self.modules:
                 if self.find(f"encodings.{target}") is not None:
-                    self.add(f"encodings.{target}", fatal=False, program=False)
+                    self.add(f"encodings.{target}", "codec name in bundled code", 0,
+                             fatal=False, program=False)
 
     def fatal_problems(self) -> list[Problem]:
         return [p for p in self.problems if p.fatal and p.module not in self.modules]
