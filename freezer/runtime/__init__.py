@@ -91,16 +91,21 @@ def _prepare_module_main(name, globals_):
     """`python -m name` without runpy's frames: find the module and stand it in as __main__."""
     import _frozen_importlib
 
-    parent = name.rpartition(".")[0]
-    if parent:
-        __import__(parent)
-    spec = _frozen_importlib._find_spec(name, None)
-    if spec is None:
-        raise ImportError("No module named " + name)
+    def find(modname):
+        parent = modname.rpartition(".")[0]
+        path = None
+        if parent:
+            __import__(parent)
+            path = sys.modules[parent].__path__
+        spec = _frozen_importlib._find_spec(modname, path)
+        if spec is None:
+            raise ImportError("No module named " + modname, name=modname)
+        return spec
+
+    spec = find(name)
     if spec.submodule_search_locations is not None:
-        __import__(name)
         name += ".__main__"
-        spec = _frozen_importlib._find_spec(name, None)
+        spec = find(name)
     globals_.update(__file__=spec.origin, __cached__=None, __loader__=spec.loader,
                     __package__=spec.parent, __spec__=spec)
     return spec.loader.get_code(name)
