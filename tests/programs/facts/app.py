@@ -1,0 +1,19 @@
+"""Prints what a program can learn about how it was started (differs frozen by design)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+print("frozen", getattr(sys, "frozen", False))
+print("executable", sys.executable)
+print("argv0", sys.argv[0])
+print("name", __name__)
+print("cwd", os.getcwd())
+try:
+    # a file in the working directory, not in the program
+    import shadowmod  # noqa: F401
+except ImportError:
+    print("shadowmod not importable")
+else:
+    print("shadowmod imported")

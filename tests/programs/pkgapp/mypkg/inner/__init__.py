@@ -1,0 +1,1 @@
+"""A subpackage, so relative imports climb a level."""

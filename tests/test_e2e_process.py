@@ -1,0 +1,208 @@
+"""How a frozen binary behaves as a process: signals, what it knows about itself, its
+environment, its runtime cache, and what it leaves behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import stat
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import PROGRAMS, Target, freeze
+from sandbox import (
+    APP_DIR,
+    SANDBOX_HOME,
+    assert_same_behaviour,
+    clean_env,
+    run_plain,
+    run_sandboxed,
+    start_plain,
+    start_sandboxed,
+)
+
+pytestmark = pytest.mark.usefixtures("sandbox_ready")
+
+
+def test_sigint_ends_like_python(target: Target, tmp_path: Path) -> None:
+    """SIGINT: KeyboardInterrupt traceback, finally blocks run, then death by SIGINT (-2)."""
+    program_dir = PROGRAMS / "sigint"
+    started = start_plain(target.path, ["app.py"], program_dir=program_dir,
+                          workdir=tmp_path / "plain")
+    started.wait_for_line(b"ready")
+    assert started.interrupt(signal.SIGINT) == -signal.SIGINT
+    plain = started.finish()
+    assert plain.out == "ready\nfinally ran\n", plain.describe()
+    assert plain.err.rstrip("\n").endswith("KeyboardInterrupt"), plain.describe()
+
+    sandboxed = start_sandboxed(freeze(program_dir, target))
+    sandboxed.wait_for_line(b"ready")
+    status = sandboxed.interrupt(signal.SIGINT)
+    frozen = sandboxed.finish()
+    assert status == -signal.SIGINT, f"exact status {status}\n{frozen.describe()}"
+    # bwrap reports the same death as 128 + SIGINT.
+    assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
+
+
+@pytest.mark.parametrize(
+    ("argv0", "path", "expected_argv0"),
+    [(None, None, f"{APP_DIR}/facts"), ("./facts", None, "./facts"),
+     ("facts", f"{APP_DIR}:/usr/bin", "facts")],
+    ids=["absolute", "relative", "via-PATH"],
+)
+def test_frozen_facts(target: Target, tmp_path: Path, argv0: str | None, path: str | None,
+                      expected_argv0: str) -> None:
+    """sys.frozen is set, sys.executable is the binary however it was invoked, argv[0] is as
+    given, and the working directory is not on the module path (it is under python)."""
+    shadow = {"shadowmod.py": "print('shadowmod ran')\n"}
+    plain = run_plain(target.path, ["app.py"], program_dir=PROGRAMS / "facts",
+                      cwd_files=shadow, workdir=tmp_path / "plain")
+    assert plain.out.startswith("frozen False\n"), plain.describe()
+    assert "shadowmod imported" in plain.out, plain.describe()
+
+    binary = freeze(PROGRAMS / "facts", target)
+    env = {"PATH": path} if path else None
+    frozen = run_sandboxed(binary, argv0=argv0, env=env, cwd_files=shadow)
+    assert frozen.returncode == 0, frozen.describe()
+    assert frozen.err == "", frozen.describe()
+    assert frozen.out.splitlines() == [
+        "frozen True",
+        f"executable {APP_DIR}/facts",
+        f"argv0 {expected_argv0}",
+        "name __main__",
+        f"cwd {APP_DIR}",
+        "shadowmod not importable",
+    ], frozen.describe()
+
+
+JUNK_ENV = {
+    "PYTHONPATH": "{cwd}/junk",
+    "PYTHONHOME": "/junk/home",
+    "PYTHONWARNINGS": "error",
+    "PYTHONOPTIMIZE": "2",
+    "PYTHONINSPECT": "1",
+    "PYTHONVERBOSE": "1",
+    "PYTHONIOENCODING": "latin-1",
+    "PYTHONUTF8": "0",
+    "PYTHONSTARTUP": "{cwd}/junk/startup.py",
+}
+JUNK_FILES = {
+    "junk/shadowenv.py": "print('shadowenv ran')\n",
+    "junk/startup.py": "print('startup ran')\n",
+}
+
+
+def junk_env(cwd: str) -> dict[str, str]:
+    return {key: value.format(cwd=cwd) for key, value in JUNK_ENV.items()}
+
+
+def test_python_environment_is_ignored(target: Target, tmp_path: Path) -> None:
+    """PYTHON* variables set to junk change nothing in the frozen program's behaviour."""
+    program_dir = PROGRAMS / "envisol"
+    plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
+                      workdir=tmp_path / "plain", cwd_files=JUNK_FILES)
+    # The junk is effective on python itself (PYTHONHOME aside, which would stop it starting):
+    # otherwise this test could not fail.
+    polluted = run_plain(target.path, ["app.py"], program_dir=program_dir,
+                         workdir=tmp_path / "polluted", cwd_files=JUNK_FILES,
+                         env={**junk_env(str(tmp_path / "polluted" / "app")),
+                              "PYTHONHOME": None})
+    assert polluted.stdout != plain.stdout, polluted.describe()
+
+    binary = freeze(program_dir, target)
+    clean = run_sandboxed(binary, cwd_files=JUNK_FILES)
+    assert_same_behaviour(clean, plain, [str(program_dir), plain.cwd])
+    junked = run_sandboxed(binary, cwd_files=JUNK_FILES, env=junk_env(APP_DIR))
+    assert_same_behaviour(junked, plain, [str(program_dir), plain.cwd])
+
+
+def native_cache_entries(cache: Path) -> list[Path]:
+    return sorted(path for path in (cache / "native").glob("*/*") if path.is_file())
+
+
+def test_runtime_cache_without_memfd(target: Target, tmp_path: Path) -> None:
+    """FREEZER_NO_MEMFD=1: native files go through ~/.cache/freezer (mode 0700,
+    content-addressed) and the program works there, cold and warm."""
+    program_dir = PROGRAMS / "crypto"
+    plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
+                      workdir=tmp_path / "plain")
+    binary = freeze(program_dir, target)
+    home = tmp_path / "home"
+    home.mkdir()
+    for _attempt in ("cold", "warm"):
+        frozen = run_sandboxed(binary, env={"FREEZER_NO_MEMFD": "1"}, home_dir=home)
+        assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
+    cache = home / ".cache" / "freezer"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    entries = native_cache_entries(cache)
+    assert any(path.name.startswith("libpython3.") for path in entries), entries
+    for path in entries:
+        assert re.fullmatch(r"[0-9a-f]{64}", path.parent.name), path
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name, path
+    leftovers = [p for p in cache.rglob("*") if p.is_file() and p not in entries]
+    assert leftovers == [], "temporary files left in the cache"
+
+
+@pytest.mark.parametrize(
+    ("env", "where"),
+    [({"XDG_CACHE_HOME": f"{SANDBOX_HOME}/xdg"}, "xdg/freezer"),
+     ({"FREEZER_CACHE_DIR": f"{SANDBOX_HOME}/chosen", "XDG_CACHE_HOME": f"{SANDBOX_HOME}/xdg"},
+      "chosen")],
+    ids=["XDG_CACHE_HOME", "FREEZER_CACHE_DIR"],
+)
+def test_runtime_cache_location(newest_target: Target, tmp_path: Path,
+                                env: dict[str, str], where: str) -> None:
+    """The cache goes to $FREEZER_CACHE_DIR, else $XDG_CACHE_HOME/freezer."""
+    binary = freeze(PROGRAMS / "hello", newest_target)
+    home = tmp_path / "home"
+    home.mkdir()
+    frozen = run_sandboxed(binary, env={"FREEZER_NO_MEMFD": "1", **env}, home_dir=home)
+    assert frozen.returncode == 0, frozen.describe()
+    assert native_cache_entries(home / where), sorted(home.rglob("*"))
+    assert not (home / ".cache").exists()
+
+
+def test_racing_first_runs_share_the_cache(target: Target, tmp_path: Path) -> None:
+    """Several first runs at once, all filling the same empty cache, all succeed."""
+    program_dir = PROGRAMS / "codecs"
+    plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
+                      workdir=tmp_path / "plain")
+    binary = freeze(program_dir, target)
+    home = tmp_path / "home"
+    home.mkdir()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(
+            lambda _: run_sandboxed(binary, env={"FREEZER_NO_MEMFD": "1"}, home_dir=home),
+            range(4)))
+    for frozen in runs:
+        assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
+
+
+@pytest.mark.parametrize(("program", "args"),
+                         [("hello", []), ("ctypes_libc", []), ("mproc", ["forkserver"])],
+                         ids=["hello", "ctypes", "multiprocessing"])
+def test_run_leaves_nothing_in_tmp(target: Target, tmp_path: Path, program: str,
+                                   args: list[str]) -> None:
+    """A run writes nothing it leaves behind in /tmp: on the host, and in the sandbox."""
+    binary = freeze(PROGRAMS / program, target)
+    cwd, home = tmp_path / "cwd", tmp_path / "home"
+    cwd.mkdir()
+    home.mkdir()
+    # The suite keeps its own temporary files elsewhere (conftest's private_tempdir), so a new
+    # entry in /tmp during this run is the binary's.
+    before = set(os.listdir("/tmp"))
+    direct = subprocess.run([str(binary), *args], cwd=cwd, env=clean_env(str(home)),
+                            capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    after = set(os.listdir("/tmp"))
+    assert direct.returncode == 0, direct.stderr.decode(errors="replace")
+    assert sorted(after - before) == []
+
+    sandbox_tmp = tmp_path / "sandbox-tmp"
+    sandbox_tmp.mkdir()
+    frozen = run_sandboxed(binary, args, tmp_dir=sandbox_tmp, timeout=120)
+    assert frozen.returncode == 0, frozen.describe()
+    assert sorted(sandbox_tmp.rglob("*")) == []

@@ -1,0 +1,110 @@
+"""Frozen binary in the sandbox versus the same program under plain python, for each target.
+
+Each case freezes a program from tests/programs once per target interpreter (cached), runs the
+binary in the sandbox (only the binary and glibc's core inside) and the program under the same
+interpreter, and requires the same stdout, the same stderr up to the documented traceback
+differences (see sandbox.normalise), and the same exit status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import PROGRAMS, Target, freeze
+from sandbox import Arg, assert_same_behaviour, run_plain, run_sandboxed
+
+pytestmark = pytest.mark.usefixtures("sandbox_ready")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One run of one program: how to freeze it, how to run it, what plain python must do."""
+
+    id: str
+    program: str
+    args: tuple[Arg, ...] = ()
+    # What follows `freeze`: a script, ("-m", "pkg") or ("pkg.mod:func",).
+    entry: tuple[str, ...] = ("app.py",)
+    stdin: bytes | None = None
+    # Plain python's expected status and a piece of its stdout: if python itself does not do
+    # this, the environment is broken and comparing with it would prove nothing.
+    status: int = 0
+    expect: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float = 60
+
+    def python_args(self) -> list[Arg]:
+        """python's command line for the same entry point and arguments."""
+        if self.entry[0] == "-m":
+            return [*self.entry, *self.args]
+        if ":" in self.entry[0]:
+            module, func = self.entry[0].split(":")
+            # What a console-script wrapper does: the function's return value is the status.
+            code = f"import sys; from {module} import {func}; sys.exit({func}())"
+            return ["-c", code, *self.args]
+        return [*self.entry, *self.args]
+
+    def binary_name(self) -> str:
+        """Output name: one binary per program and entry point, shared by their cases."""
+        if self.entry == ("app.py",):
+            return self.program
+        return "-".join([self.program, *self.entry]).replace(":", "-").replace("--", "-")
+
+
+STDIN_LINES = ("Wörld ✓\n" + "".join(f"line {i} ünï ✓ a b\n" for i in range(5000))).encode()
+
+CASES = [
+    Case("hello", "hello", expect="héllo wörld ✓ 日本\n"),
+    Case("argv-weird", "argv_exit",
+         args=("ok", "", " spaced ", "ünï ✓", "-c", "print(1)", "--", "-m", "json", "-",
+               b"\xffraw"),
+         expect="5 'print(1)'"),
+    Case("exit3", "argv_exit", args=("exit3",), status=3, expect="unterminated tail"),
+    Case("exit-msg", "argv_exit", args=("exitmsg",), status=1, expect="unterminated tail"),
+    Case("exit-none", "argv_exit", args=("exitnone",), expect="unterminated tail"),
+    Case("uncaught", "argv_exit", args=("raise",), status=1, expect="unterminated tail"),
+    Case("codecs", "codecs", expect="json C scanner: True"),
+    Case("sqlite", "sqlite", expect="count after rollback (5,)"),
+    Case("crypto", "crypto", expect="openssl prefix ok True"),
+    Case("ctypes", "ctypes_libc", expect="qsort via callback [-3, 0, 1, 2, 5, 7, 9]"),
+    Case("asyncio-loopback", "asyncio_echo", expect="client got echo:WÖRLD ✓"),
+    Case("threads", "threads", expect="locked counter 40000"),
+    *[Case(f"multiprocessing-{method}", "mproc", args=(method,), timeout=180,
+           expect=f"done {method}") for method in ("spawn", "fork", "forkserver")],
+    Case("argparse-help", "cli_argparse", args=("--help",), expect="usage: tool"),
+    Case("argparse-sub-help", "cli_argparse", args=("greet", "--help"),
+         expect="usage: tool greet"),
+    Case("argparse-version", "cli_argparse", args=("--version",), expect="tool 1.0 ✓"),
+    Case("argparse-add", "cli_argparse", args=("-vv", "add", "1", "2", "39"),
+         expect="sum 42 verbosity 2"),
+    Case("argparse-greet", "cli_argparse", args=("greet", "wörld", "--shout", "--times", "2"),
+         expect="HELLO WÖRLD\nHELLO WÖRLD\n"),
+    Case("argparse-bad-int", "cli_argparse", args=("add", "x"), status=2),
+    Case("argparse-no-command", "cli_argparse", status=2),
+    Case("logging", "logging_stderr", expect="result 25"),
+    Case("stdin-lines", "stdin_filter", stdin=STDIN_LINES, expect="lines 5000 words 30000"),
+    Case("stdin-eof", "stdin_filter", stdin=b"", status=1, expect="name? "),
+    Case("reexec", "reexec", expect="child status 5"),
+    Case("envisol-clean", "envisol", expect="assert raised: asserts are checked"),
+    Case("package-m", "pkgapp", entry=("-m", "mypkg"), args=("a", "b"),
+         expect="main name __main__ package mypkg"),
+    Case("package-func", "pkgapp", entry=("mypkg.cli:main",), expect="cli module mypkg.cli"),
+    Case("package-func-status", "pkgapp", entry=("mypkg.cli:main",), args=("5",), status=5,
+         expect="args ['5']"),
+    Case("package-script", "pkgapp", args=("x",), expect="HELLO SCRIPT! 2.0 ✓"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_matches_python(case: Case, target: Target, tmp_path) -> None:
+    """The frozen program behaves exactly as `python` running it does."""
+    program_dir = PROGRAMS / case.program
+    plain = run_plain(target.path, case.python_args(), program_dir=program_dir,
+                      stdin=case.stdin, env=case.env, timeout=case.timeout,
+                      workdir=tmp_path / "plain")
+    assert plain.returncode == case.status and case.expect in plain.out, plain.describe()
+    binary = freeze(program_dir, target, entry=case.entry, name=case.binary_name())
+    frozen = run_sandboxed(binary, case.args, stdin=case.stdin, env=case.env,
+                           timeout=case.timeout)
+    assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
