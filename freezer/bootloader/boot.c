@@ -50,15 +50,8 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
     exit(126);
 }
 
-__attribute__((noreturn, format(printf, 1, 2))) static void damaged(const char *fmt, ...)
-{
-    char detail[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    fail("damaged executable (%s)", detail);
-}
+/* The executable itself is wrong (truncated, altered, not built by freezer). */
+#define damaged(fmt, ...) fail("damaged executable (" fmt ")", ##__VA_ARGS__)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Reading our own file.                                                                    */
@@ -84,6 +77,18 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t off)
     return 0;
 }
 
+/* If the parent closed stdin/stdout/stderr, our files must not take those numbers: Python
+ * would adopt a memfd holding libpython as sys.stdout and write into it.  Python itself
+ * must see them closed, as it would when started the same way. */
+static int above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    return moved;
+}
+
 /* Copies [off, off+size) of `in` to `out` in the kernel.  sendfile rather than
  * copy_file_range, which fails with EXDEV between a regular file and a memfd. */
 static int copy_range(int in, uint64_t off, uint64_t size, int out)
@@ -101,6 +106,11 @@ static int copy_range(int in, uint64_t off, uint64_t size, int out)
         size -= (uint64_t)n;
     }
     return 0;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Strict decimal: 1-19 digits, so it cannot overflow 64 bits. */
@@ -126,14 +136,11 @@ static int parse_boot_line(const char *p, struct lib *l)
         return -1;
     if (!(p = parse_u64(p, &l->size)) || *p++ != ' ')
         return -1;
-    for (int i = 0; i < 64; i++, p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return -1;
-        l->sha[i] = *p;
-    }
-    l->sha[64] = '\0';
-    if (*p++ != ' ')
+    if (strspn(p, "0123456789abcdef") < 64 || p[64] != ' ')
         return -1;
+    memcpy(l->sha, p, 64);
+    l->sha[64] = '\0';
+    p += 65;
     /* The soname becomes a file name in the cache: keep it one plain path component. */
     size_t n = strlen(p);
     if (n == 0 || n > MAX_SONAME || strcmp(p, ".") == 0 || strcmp(p, "..") == 0)
@@ -171,6 +178,17 @@ static struct lib *read_boot_table(int fd, size_t *count)
     if (at == (size_t)-1)
         damaged("no zip end record");
     uint64_t eocd_pos = fsize - tlen + at;
+    /* zipimport will trust the central directory fields; check them here so that a damaged
+     * record gives our one-line error rather than a fatal error inside Python.  Offsets are
+     * absolute (docs/design.md), so the directory ends where this record starts. */
+    const unsigned char *r = tail + at;
+    uint32_t cd_size = le32(r + 12), cd_off = le32(r + 16), entries = r[10] | r[11] << 8;
+    int zip64 = cd_size == 0xffffffffu || cd_off == 0xffffffffu || entries == 0xffff;
+    unsigned char sig[4];
+    if (!zip64 && entries > 0 &&
+        (cd_size > eocd_pos || cd_off != eocd_pos - cd_size ||
+         pread_all(fd, sig, 4, eocd_pos - cd_size) < 0 || memcmp(sig, "PK\1\2", 4) != 0))
+        damaged("bad zip central directory");
     char *text = (char *)tail + at + EOCD_SIZE;
     text[clen] = '\0';
 
@@ -185,7 +203,7 @@ static struct lib *read_boot_table(int fd, size_t *count)
         n += text[i] == '\n';
     struct lib *libs = calloc(n ? n : 1, sizeof *libs);
     if (!libs)
-        damaged("out of memory");
+        fail("out of memory");
 
     char *p = text + sizeof magic - 1, *end = text + clen;
     size_t i = 0;
@@ -215,25 +233,18 @@ static struct lib *read_boot_table(int fd, size_t *count)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* SHA-256 (FIPS 180-4), only used to verify a library before it enters the shared cache.  */
-
-struct sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    unsigned char buf[64];
-};
+/* SHA-256 (FIPS 180-4): verifies a library before it enters the shared cache.  Only the     */
+/* cache-writing path runs it, so it is written for size, not speed.                         */
 
 static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2,
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
 #define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
@@ -244,14 +255,12 @@ static void sha256_block(uint32_t h[8], const unsigned char *b)
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
                (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ w[i - 15] >> 3;
-        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ w[i - 2] >> 10;
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
+    for (int i = 16; i < 64; i++)
+        w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ w[i - 15] >> 3) + w[i - 7] +
+               (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ w[i - 2] >> 10);
     memcpy(s, h, sizeof s);
-    for (int i = 0; i < 64; i++) {
-        uint32_t e = s[4], a = s[0];
+    for (int i = 0; i < 64; i++) { /* s = a b c d e f g h */
+        uint32_t a = s[0], e = s[4];
         uint32_t t1 = s[7] + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & s[5]) ^ (~e & s[6])) +
                       K256[i] + w[i];
         uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & s[1]) ^ (a & s[2]) ^ (s[1] & s[2]));
@@ -263,35 +272,33 @@ static void sha256_block(uint32_t h[8], const unsigned char *b)
         h[i] += s[i];
 }
 
-static void sha256_init(struct sha256 *c)
+/* Hashes the first `size` bytes of fd into 64 lowercase hex digits. */
+static int sha256_fd(int fd, uint64_t size, char hex[65])
 {
-    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(c->h, iv, sizeof iv);
-    c->len = 0;
-}
-
-static void sha256_update(struct sha256 *c, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        size_t used = c->len % 64, take = 64 - used < n ? 64 - used : n;
-        memcpy(c->buf + used, p, take);
-        c->len += take, p += take, n -= take;
-        if (c->len % 64 == 0)
-            sha256_block(c->h, c->buf);
+    static unsigned char buf[(1 << 16) + 128]; /* room for the final padding */
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    for (uint64_t pos = 0;;) {
+        size_t n = size - pos < (1 << 16) ? (size_t)(size - pos) : (1 << 16);
+        if (pread_all(fd, buf, n, pos) < 0)
+            return -1;
+        pos += n;
+        if (pos == size) { /* last chunk: 0x80, zeros, 64-bit big-endian bit count */
+            size_t total = (n + 8) / 64 * 64 + 64;
+            memset(buf + n, 0, total - n);
+            buf[n] = 0x80;
+            for (int i = 0; i < 8; i++)
+                buf[total - 1 - i] = (unsigned char)(size * 8 >> (8 * i));
+            n = total;
+        }
+        for (size_t i = 0; i < n; i += 64)
+            sha256_block(h, buf + i);
+        if (pos == size)
+            break;
     }
-}
-
-static void sha256_hex(struct sha256 *c, char out[65])
-{
-    uint64_t bits = c->len * 8;
-    unsigned char pad[72] = {0x80};
-    size_t padlen = (c->len % 64 < 56 ? 56 : 120) - c->len % 64;
-    for (int i = 0; i < 8; i++)
-        pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
-    sha256_update(c, pad, padlen + 8);
     for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", (unsigned)(c->h[i / 4] >> (24 - 8 * (i % 4))) & 0xff);
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned)(h[i / 4] >> (24 - 8 * (i % 4))) & 0xffu);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -300,7 +307,7 @@ static void sha256_hex(struct sha256 *c, char out[65])
 /* Preferred: an anonymous in-memory file, so nothing is ever written to disk. */
 static void *load_from_memfd(int self, const struct lib *l)
 {
-    int fd = memfd_create(l->soname, MFD_CLOEXEC);
+    int fd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
     if (fd < 0)
         return NULL;
     char path[64];
@@ -344,92 +351,63 @@ static int make_dirs(char *path)
     return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* Writes the library to a temp file next to its final name, checks its SHA-256 and renames
- * it into place.  rename() is atomic, so concurrent first runs cannot see a partial file. */
-static int write_cache_file(int self, const struct lib *l, const char *dir, const char *final,
-                            char *err, size_t errcap)
+/* Copies the library to a temp file beside its final name, checks its SHA-256, then renames
+ * it into place: rename() is atomic, so racing first runs never see a partial file. */
+static void write_cache_file(int self, const struct lib *l, const char *final)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, l->soname) >= (int)sizeof tmp)
-        return snprintf(err, errcap, "cache path too long"), -1;
+    char tmp[PATH_MAX], hex[65];
+    strcat(strcpy(tmp, final), ".XXXXXX"); /* the caller left room for the suffix */
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return snprintf(err, errcap, "cannot create file in %s: %s", dir, strerror(errno)), -1;
-
-    int ok = copy_range(self, l->offset, l->size, fd) == 0 && fchmod(fd, 0700) == 0;
-    if (!ok)
-        snprintf(err, errcap, "cannot write %s: %s", tmp, strerror(errno));
-
-    /* Hash what actually landed on disk, not what we meant to write. */
-    struct sha256 c;
-    static unsigned char buf[1 << 16];
-    sha256_init(&c);
-    for (uint64_t pos = 0; ok && pos < l->size;) {
-        size_t n = l->size - pos < sizeof buf ? (size_t)(l->size - pos) : sizeof buf;
-        if (pread_all(fd, buf, n, pos) < 0) {
-            snprintf(err, errcap, "cannot read back %s", tmp);
-            ok = 0;
-        }
-        sha256_update(&c, buf, n);
-        pos += n;
-    }
-    char hex[65];
-    if (ok) {
-        sha256_hex(&c, hex);
-        if (strcmp(hex, l->sha) != 0) {
-            snprintf(err, errcap, "damaged executable (%s: SHA-256 mismatch)", l->soname);
-            ok = 0;
-        }
-    }
+        fail("cannot create %s: %s", tmp, strerror(errno));
+    const char *why = NULL;
+    if (copy_range(self, l->offset, l->size, fd) < 0 || fchmod(fd, 0700) < 0)
+        why = strerror(errno);
+    else if (sha256_fd(fd, l->size, hex) < 0) /* hash what landed on disk */
+        why = "cannot read it back";
     close(fd);
-    if (ok && rename(tmp, final) < 0) {
-        snprintf(err, errcap, "cannot rename into %s: %s", final, strerror(errno));
-        ok = 0;
+    if (!why && strcmp(hex, l->sha) != 0) {
+        unlink(tmp);
+        damaged("%s: SHA-256 mismatch", l->soname);
     }
-    if (!ok)
+    if (!why && rename(tmp, final) < 0)
+        why = strerror(errno);
+    if (why) {
         unlink(tmp); /* never leave temp files behind */
-    return ok ? 0 : -1;
+        fail("cannot write %s (%s)", final, why);
+    }
 }
 
-/* Fallback when memfds are unavailable or not executable: a content-addressed per-user cache,
- * <root>/native/<sha256>/<soname>.  Returns NULL with a message in err. */
-static void *load_from_cache(int self, const struct lib *l, char *err, size_t errcap)
+/* Fallback when a memfd cannot be made or loaded: the per-user, content-addressed cache
+ * <root>/native/<sha256>/<soname>, written once and reused by every later run. */
+static void *load_from_cache(int self, const struct lib *l)
 {
-    char dir[PATH_MAX], final[PATH_MAX];
-    if (!cache_root(dir, sizeof dir))
-        return snprintf(err, errcap, "no cache directory (set FREEZER_CACHE_DIR)"), NULL;
-    size_t rootlen = strlen(dir);
-    if (snprintf(dir + rootlen, sizeof dir - rootlen, "/native/%s", l->sha) >=
-            (int)(sizeof dir - rootlen) ||
-        snprintf(final, sizeof final, "%s/%s", dir, l->soname) >= (int)sizeof final)
-        return snprintf(err, errcap, "cache path too long"), NULL;
-    if (make_dirs(dir) < 0)
-        return snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno)), NULL;
+    char root[PATH_MAX], path[PATH_MAX];
+    if (!cache_root(root, sizeof root))
+        fail("no usable cache directory (set FREEZER_CACHE_DIR)");
+    int n = snprintf(path, sizeof path, "%s/native/%s/%s", root, l->sha, l->soname);
+    if (n < 0 || n >= (int)sizeof path - 8) /* - 8: room for the temp file's suffix */
+        fail("cache directory path too long: %s", root);
+    char *slash = path + n - strlen(l->soname) - 1;
+    *slash = '\0';
+    if (make_dirs(path) < 0)
+        fail("cannot create %s: %s", path, strerror(errno));
+    *slash = '/';
 
     struct stat st;
-    int cached = stat(final, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == l->size;
-    if (!cached && write_cache_file(self, l, dir, final, err, errcap) < 0)
-        return NULL;
-    void *h = dlopen(final, RTLD_NOW | RTLD_GLOBAL);
-    if (!h) {
-        const char *e = dlerror();
-        snprintf(err, errcap, "cannot load %s: %s", final, e ? e : "dlopen failed");
-    }
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != l->size)
+        write_cache_file(self, l, path);
+    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    if (!h)
+        fail("cannot load %s", dlerror());
     return h;
 }
 
 static void *load_lib(int self, const struct lib *l)
 {
     const char *nomemfd = getenv("FREEZER_NO_MEMFD");
-    void *h = NULL;
-    if (!nomemfd || strcmp(nomemfd, "1") != 0)
-        h = load_from_memfd(self, l);
-    if (!h) {
-        char err[PATH_MAX + 512];
-        if (!(h = load_from_cache(self, l, err, sizeof err)))
-            fail("%s", err);
-    }
-    return h;
+    void *h = nomemfd && strcmp(nomemfd, "1") == 0 ? NULL : load_from_memfd(self, l);
+    return h ? h : load_from_cache(self, l);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -446,7 +424,8 @@ static void *load_lib(int self, const struct lib *l)
     X(PyObject_CallObject) X(PyObject_IsInstance) X(PyObject_Type)                          \
     X(PyException_GetTraceback) X(PyErr_GivenExceptionMatches) X(PyErr_Restore)             \
     X(PyErr_Print)
-/* Data symbols: dlsym gives the variable's address, hence the extra '*' at each use. */
+/* Data symbols: dlsym gives the variable's address, so PyExc_* come out as PyObject ** (read
+ * with '*' at each use) and _Py_NoneStruct as Py_None itself. */
 #define PY_DATA(X)                                                                           \
     X(PyExc_ImportError) X(PyExc_TypeError) X(PyExc_BaseException) X(PyExc_KeyboardInterrupt) \
     X(_Py_NoneStruct)
@@ -523,6 +502,9 @@ static void init_python(int argc, char **argv, const char *self)
     p_PyPreConfig_InitIsolatedConfig(&pre);
     /* UTF-8 regardless of locale: a frozen program must not break under LANG=C. */
     pre.utf8_mode = 1;
+    /* Still set LC_CTYPE from the environment as `python -I` does (the isolated preset
+     * leaves the C locale), so curses, readline and C extensions see the user's locale. */
+    pre.configure_locale = 1;
     check(p_Py_PreInitialize(&pre), NULL);
 
     if (p_PyImport_AppendInittab("_freezer_boot", boot_module_init) < 0)
@@ -548,10 +530,9 @@ static void init_python(int argc, char **argv, const char *self)
      * nothing to look for: no <exe>._pth, pyvenv.cfg or build-tree landmark is probed. */
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", self);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    check(p_PyConfig_SetBytesString(&c, &c.home, slash ? dir : "/"), &c);
+    char *slash = strrchr(dir, '/'); /* there is one: /proc/self/exe is absolute */
+    *(slash == dir ? slash + 1 : slash) = '\0';
+    check(p_PyConfig_SetBytesString(&c, &c.home, dir), &c);
     check(p_PyConfig_SetString(&c, &c.prefix, c.home), &c);
     check(p_PyConfig_SetString(&c, &c.exec_prefix, c.home), &c);
     check(p_PyConfig_SetString(&c, &c.base_prefix, c.home), &c);
@@ -620,12 +601,12 @@ int main(int argc, char **argv)
         g_self = argv[0];
     /* /proc/self/exe rather than argv[0]: argv[0] may be a bare name found on $PATH, a
      * symlink, or anything the caller chose. */
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        fail("cannot find own executable via /proc/self/exe: %s", n ? strerror(errno) : "empty");
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self);
+    if (n <= 0 || n == (ssize_t)sizeof self)
+        fail("cannot read /proc/self/exe: %s", n < 0 ? strerror(errno) : "bad link");
     self[n] = '\0';
     g_self = self;
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    int fd = above_stdio(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         fail("cannot open /proc/self/exe: %s", strerror(errno));
 

@@ -1,0 +1,163 @@
+"""Builds the native bootloader (boot.c) for one target CPython, and knows the cache location.
+
+The bootloader is compiled per target CPython because ``PyConfig``'s layout differs between
+versions; it is never linked against libpython (everything is resolved with ``dlsym``), so only
+the headers of the target are needed.  Builds are cached by content, so a second freeze for the
+same target costs nothing and needs no compiler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+__all__ = ["BootloaderError", "bootloader_for", "cache_root"]
+
+BOOT_C = Path(__file__).with_name("boot.c")
+
+
+class BootloaderError(Exception):
+    """The bootloader cannot be built; the message is one line saying what to install."""
+
+
+def cache_root() -> Path:
+    """Return freezer's per-user cache directory (it need not exist yet).
+
+    ``$FREEZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/freezer`` (only if absolute, as the XDG spec
+    says), else ``$HOME/.cache/freezer`` (the password database if ``$HOME`` is unset or empty).
+    boot.c applies exactly the same rule at run time, so both sides agree on one cache.
+    """
+    env = os.environ.get("FREEZER_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "freezer"
+    home = os.environ.get("HOME")
+    if not home:
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except KeyError:
+            home = ""
+    if not home:
+        raise BootloaderError("no home directory for the cache: set FREEZER_CACHE_DIR")
+    return Path(home) / ".cache" / "freezer"
+
+
+def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
+    """Return the path of a bootloader built for the CPython whose headers are in include_dir.
+
+    ``version`` (e.g. ``"3.12"``) only names the target in messages and the cache key.  The
+    result is cached under ``<cache_root>/build/bootloader/<key>/boot``, where the key covers
+    everything the binary depends on: boot.c, the include directory and its pyconfig.h and
+    patchlevel.h, the version and the compiler.  It is written to a temporary file and renamed
+    into place, so concurrent builds are safe and a half-written file is never reused.
+    """
+    compiler = _compiler()
+    include = Path(include_dir)
+    if not (include / "Python.h").is_file():
+        raise BootloaderError(
+            f"Python {version} headers not found in {include_dir}: install them "
+            f"(e.g. apt-get install python{version}-dev, or a Python built with its headers)"
+        )
+    key = _cache_key(include, version, compiler)
+    out_dir = Path(cache_root) / "build" / "bootloader" / key
+    out = out_dir / "boot"
+    if out.is_file():
+        return out
+
+    try:
+        _make_dirs(out_dir)
+        fd, tmp = tempfile.mkstemp(prefix=".boot.", dir=out_dir)
+    except OSError as exc:
+        raise BootloaderError(
+            f"cannot write to the cache {cache_root} ({exc.strerror}): "
+            "set FREEZER_CACHE_DIR to a writable directory"
+        ) from exc
+    os.close(fd)
+    try:
+        cmd = [*compiler, "-O2", "-s", f"-I{include}", str(BOOT_C), "-o", tmp, "-ldl"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        except OSError as exc:
+            raise BootloaderError(
+                f"cannot run the C compiler {compiler[0]} ({exc.strerror}): install gcc "
+                "(e.g. apt-get install gcc) or set CC"
+            ) from exc
+        if proc.returncode != 0:
+            raise BootloaderError(
+                f"compiling the bootloader for Python {version} failed "
+                f"({_first_error(proc.stderr)}): install gcc and the Python {version} headers"
+            )
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def _compiler() -> list[str]:
+    """Return the compiler command: ``$CC`` (which may carry words, e.g. "ccache gcc") or cc.
+
+    The program is resolved to an absolute path so that the cache key changes when a different
+    compiler would be used.
+    """
+    words = shlex.split(os.environ.get("CC") or "cc")
+    found = shutil.which(words[0]) if words else None
+    if not found:
+        name = words[0] if words else "$CC"
+        raise BootloaderError(
+            f"no C compiler found ({name}): install gcc (e.g. apt-get install gcc) or set CC"
+        )
+    return [found, *words[1:]]
+
+
+def _cache_key(include: Path, version: str, compiler: list[str]) -> str:
+    """Hash every input that can change the built binary, each part length-prefixed."""
+    h = hashlib.sha256()
+
+    def part(data: bytes) -> None:
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+
+    part(BOOT_C.read_bytes())
+    part(os.fsencode(str(include)))
+    part(version.encode())
+    for name in ("pyconfig.h", "patchlevel.h"):
+        header = include / name
+        part(header.read_bytes() if header.is_file() else b"")
+    part(os.fsencode(shlex.join(compiler)))
+    return h.hexdigest()
+
+
+def _make_dirs(path: Path) -> None:
+    """Like ``mkdir -p``, but every directory created gets mode 0700, as boot.c does.
+
+    (``os.makedirs`` applies ``mode`` to the last directory only.)
+    """
+    missing = []
+    for p in (path, *path.parents):
+        if p.is_dir():
+            break
+        missing.append(p)
+    for p in reversed(missing):
+        try:
+            p.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+
+
+def _first_error(stderr: str) -> str:
+    """The compiler's first diagnostic line, so the one-line message says what went wrong."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if "error" in line:
+            return line
+    return lines[0] if lines else "no output"
