@@ -13,9 +13,8 @@ For each target interpreter it freezes a one-line `print("hello world")` script 
 * first start: the binary with FREEZER_CACHE_DIR pointing at a new, empty directory, as the
   very first run on a machine is; once as built and once with FREEZER_NO_MEMFD=1, where the
   native files have to be written to that cache before they can be loaded;
-* peak RSS of one run of each, read from `os.wait4`, which reports that one child's maximum
-  (RUSAGE_CHILDREN is a maximum over all children so far, so its deltas say nothing once an
-  earlier child was bigger).
+* peak RSS of one run of each (median of three), from GNU time where it is installed (see
+  `peak_rss_mb` for why not from this process's own rusage).
 
 It prints markdown tables and asserts nothing about the numbers: start-up time depends on the
 machine, and the point is the ratio between the two columns measured in the same run.
@@ -52,8 +51,8 @@ class Result:
     size_mb: float
     first_ms: float
     first_nomemfd_ms: float
-    python_rss_mb: float
-    frozen_rss_mb: float
+    python_rss_mb: str  # formatted: may carry a "≤" (see peak_rss_mb)
+    frozen_rss_mb: str
 
 
 def pyenv_root() -> Path:
@@ -115,14 +114,35 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> float:
-    """Peak resident set of one run (and its waited-for children), from that child's rusage."""
+GNU_TIME = "/usr/bin/time"
+
+
+def peak_rss_mb(cmd: list[str], env: dict[str, str], tmp: Path) -> tuple[float, bool]:
+    """Peak resident set of one run in MB, and whether that figure is exact.
+
+    The kernel carries a process's high-water mark across exec, and this benchmark forks from
+    a Python of some 14 MB, so the child's own rusage (os.wait4, or RUSAGE_CHILDREN deltas)
+    cannot go below that. GNU time forks from a process of a few hundred KB, so it is used
+    when present; without it, the wait4 figure is only an upper bound.
+    """
+    if os.access(GNU_TIME, os.X_OK):
+        out = tmp / "time.out"
+        subprocess.run([GNU_TIME, "-f", "%M", "-o", str(out), *cmd], env=env,
+                       stdout=subprocess.DEVNULL, check=True)
+        return int(out.read_text().split()[-1]) / 1024, True  # KiB
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)  # the Popen must not wait a second time
     if proc.returncode != 0:
         sys.exit(f"startup.py: {cmd[0]} exited {proc.returncode}")
-    return usage.ru_maxrss / 1024  # KiB on Linux
+    return usage.ru_maxrss / 1024, False  # KiB on Linux
+
+
+def median_rss(cmd: list[str], env: dict[str, str], tmp: Path) -> str:
+    """Median of three peak-RSS readings, formatted; "≤" marks an upper bound."""
+    readings = [peak_rss_mb(cmd, env, tmp) for _ in range(3)]
+    exact = all(ok for _, ok in readings)
+    return ("" if exact else "≤ ") + f"{statistics.median(mb for mb, _ in readings):.1f}"
 
 
 def warm_start(python_cmd: list[str], frozen_cmd: list[str], env: dict[str, str],
@@ -180,8 +200,8 @@ def measure(python: str, runs: int, warmups: int, trials: int) -> Result:
             size_mb=binary.stat().st_size / 1e6,
             first_ms=first_start(frozen_cmd, env, trials, tmp, no_memfd=False),
             first_nomemfd_ms=first_start(frozen_cmd, env, trials, tmp, no_memfd=True),
-            python_rss_mb=statistics.median(peak_rss_mb(python_cmd, env) for _ in range(3)),
-            frozen_rss_mb=statistics.median(peak_rss_mb(frozen_cmd, env) for _ in range(3)),
+            python_rss_mb=median_rss(python_cmd, env, tmp),
+            frozen_rss_mb=median_rss(frozen_cmd, env, tmp),
         )
 
 
@@ -201,7 +221,7 @@ def print_tables(results: list[Result], runs: int, warmups: int, trials: int) ->
     print("| --- | ---: | ---: | ---: | ---: |")
     for r in results:
         print(f"| {r.label} | {r.first_ms:.1f} | {r.first_nomemfd_ms:.1f} | "
-              f"{r.python_rss_mb:.1f} | {r.frozen_rss_mb:.1f} |")
+              f"{r.python_rss_mb} | {r.frozen_rss_mb} |")
 
 
 def main(argv: list[str] | None = None) -> int:
