@@ -253,6 +253,25 @@ class _Started:
                                f"{self.popen.returncode}); got {self._head!r}")
             self._head += chunk
 
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def wait_until_blocked(self, timeout: float = 30) -> None:
+        """Wait until the program's main thread sleeps (state S), several checks in a row.
+
+        A program that prints "ready" and then sleeps may still be finishing the print when the
+        line arrives; a signal then would interrupt it on a different line than the sleep, and
+        tracebacks would differ by timing alone.
+        """
+        pid = self.pid()
+        deadline = time.monotonic() + timeout
+        asleep = 0
+        while asleep < 5:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"process {pid} never blocked")
+            asleep = asleep + 1 if _proc_stat(pid)[0] == "S" else 0
+            time.sleep(0.02)
+
     def finish(self, timeout: float = 60) -> Completed:
         """Wait for the end; the result's stdout includes what wait_for_line consumed."""
         try:
@@ -304,7 +323,8 @@ class SandboxedProcess(_Started):
             time.sleep(0.01)
         raise TimeoutError("could not find the sandboxed program's pid")
 
-    def program_pid(self) -> int:
+    def pid(self) -> int:
+        """The program's host pid."""
         return self._reaper_and_program()[1]
 
     def interrupt(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:

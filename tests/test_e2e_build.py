@@ -51,7 +51,6 @@ def test_output_layout(target: Target) -> None:
         comment = archive.comment.decode("ascii")
     names = [info.filename for info in infos]
     assert names == sorted(names)
-    assert "_freezer_runtime/manifest.pyc" in names
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {info.compress_type for info in infos} == {zipfile.ZIP_STORED}
 
@@ -195,7 +194,8 @@ def test_refuses_python_38(workdir: Path) -> None:
     if python38 is None:
         pytest.skip("no CPython 3.8 under pyenv")
     done = run_freezer(["app.py", "-o", "out", "--python", str(python38)], workdir)
-    assert_refused(done, "not CPython 3.9+")
+    line = assert_refused(done, str(python38))
+    assert "3.9" in line, line
     assert not (workdir / "out").exists()
 
 

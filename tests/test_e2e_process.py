@@ -4,7 +4,6 @@ environment, its runtime cache, and what it leaves behind."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import signal
 import stat
@@ -18,6 +17,7 @@ from sandbox import (
     APP_DIR,
     SANDBOX_HOME,
     assert_same_behaviour,
+    bwrap_path,
     clean_env,
     run_plain,
     run_sandboxed,
@@ -34,6 +34,7 @@ def test_sigint_ends_like_python(target: Target, tmp_path: Path) -> None:
     started = start_plain(target.path, ["app.py"], program_dir=program_dir,
                           workdir=tmp_path / "plain")
     started.wait_for_line(b"ready")
+    started.wait_until_blocked()
     assert started.interrupt(signal.SIGINT) == -signal.SIGINT
     plain = started.finish()
     assert plain.out == "ready\nfinally ran\n", plain.describe()
@@ -41,6 +42,7 @@ def test_sigint_ends_like_python(target: Target, tmp_path: Path) -> None:
 
     sandboxed = start_sandboxed(freeze(program_dir, target))
     sandboxed.wait_for_line(b"ready")
+    sandboxed.wait_until_blocked()
     status = sandboxed.interrupt(signal.SIGINT)
     frozen = sandboxed.finish()
     assert status == -signal.SIGINT, f"exact status {status}\n{frozen.describe()}"
@@ -187,19 +189,22 @@ def test_racing_first_runs_share_the_cache(target: Target, tmp_path: Path) -> No
                          ids=["hello", "ctypes", "multiprocessing"])
 def test_run_leaves_nothing_in_tmp(target: Target, tmp_path: Path, program: str,
                                    args: list[str]) -> None:
-    """A run writes nothing it leaves behind in /tmp: on the host, and in the sandbox."""
+    """A run leaves nothing behind in /tmp: on the host, and in the sandbox."""
     binary = freeze(PROGRAMS / program, target)
-    cwd, home = tmp_path / "cwd", tmp_path / "home"
-    cwd.mkdir()
-    home.mkdir()
-    # The suite keeps its own temporary files elsewhere (conftest's private_tempdir), so a new
-    # entry in /tmp during this run is the binary's.
-    before = set(os.listdir("/tmp"))
-    direct = subprocess.run([str(binary), *args], cwd=cwd, env=clean_env(str(home)),
-                            capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
-    after = set(os.listdir("/tmp"))
+    # On the host, with the host's whole filesystem, except that /tmp is an empty directory of
+    # this test's (in a mount namespace of its own): other processes on a shared machine create
+    # and remove entries in the real /tmp at any time, so comparing listings of it before and
+    # after would blame the binary for their files. The run's cwd and HOME are in it too.
+    host_tmp = tmp_path / "host-tmp"
+    (host_tmp / "cwd").mkdir(parents=True)
+    (host_tmp / "home").mkdir()
+    host_run = [bwrap_path(), "--dev-bind", "/", "/", "--bind", str(host_tmp), "/tmp",
+                "--die-with-parent", "--chdir", "/tmp/cwd", str(binary), *args]
+    direct = subprocess.run(host_run, env=clean_env("/tmp/home"), capture_output=True,
+                            timeout=120, stdin=subprocess.DEVNULL)
     assert direct.returncode == 0, direct.stderr.decode(errors="replace")
-    assert sorted(after - before) == []
+    assert sorted(p.name for p in host_tmp.iterdir()) == ["cwd", "home"]
+    assert list((host_tmp / "cwd").iterdir()) == []
 
     sandbox_tmp = tmp_path / "sandbox-tmp"
     sandbox_tmp.mkdir()
