@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,12 +197,15 @@ def freezer_env() -> dict[str, str]:
     return env
 
 
-def run_freezer(args: Sequence[str], cwd: Path, timeout: float = BUILD_TIMEOUT
-                ) -> subprocess.CompletedProcess:
-    """`python -m freezer ARGS` from this repository, run in cwd; output captured as text."""
+def run_freezer(args: Sequence[str], cwd: Path, timeout: float = BUILD_TIMEOUT,
+                env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python -m freezer ARGS` from this repository, run in cwd; output captured as text.
+
+    env adds to (or overrides) the test runner's environment.
+    """
     return subprocess.run([sys.executable, "-m", "freezer", *args], cwd=cwd,
-                          env=freezer_env(), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+                          env={**freezer_env(), **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
@@ -218,14 +221,15 @@ def _locked(path: Path) -> Iterator[None]:
 
 def freeze(program: Path | str, target: Target, *extra_args: str,
            entry: Sequence[str] | None = None, name: str | None = None,
-           output: Path | None = None) -> Path:
+           output: Path | None = None, tool_env: Mapping[str, str] | None = None) -> Path:
     """Freeze a program for `target`; return the binary.
 
     program is a script, or a directory whose entry is `entry` (default ["app.py"]; or e.g.
     ["-m", "mypkg"] or ["mypkg.cli:main"]). The tool runs in the program's directory, like
     `python -m` would. The output is named `name` (default: the directory's name; a ".pyz"
     name asks for a zipapp). With `output`, the binary is built there and never cached (for
-    tests of the build itself); otherwise it comes from, or goes to, the binary cache.
+    tests of the build itself, which may give the tool extra environment in tool_env);
+    otherwise it comes from, or goes to, the binary cache.
     """
     program = Path(program).resolve()
     program_dir = program if program.is_dir() else program.parent
@@ -234,7 +238,7 @@ def freeze(program: Path | str, target: Target, *extra_args: str,
     name = name or program_dir.name
     args = [*entry, "--python", str(target.path), *extra_args]
     if output is not None:
-        _build(program_dir, [*args, "-o", str(output)])
+        _build(program_dir, [*args, "-o", str(output)], tool_env)
         return output
     digest = hashlib.sha256()
     for part in (tool_source_hash(), str(target.path), target.full_version, name, *args):
@@ -257,8 +261,9 @@ def freeze(program: Path | str, target: Target, *extra_args: str,
     return cached
 
 
-def _build(program_dir: Path, args: list[str]) -> None:
-    done = run_freezer(args, cwd=program_dir)
+def _build(program_dir: Path, args: list[str],
+           env: Mapping[str, str] | None = None) -> None:
+    done = run_freezer(args, cwd=program_dir, env=env)
     if done.returncode != 0:
         raise FreezeError(f"freezing failed (status {done.returncode}) in {program_dir}:\n"
                           f"$ python -m freezer {' '.join(args)}\n"

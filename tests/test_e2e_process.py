@@ -59,7 +59,8 @@ def test_sigint_ends_like_python(target: Target, tmp_path: Path) -> None:
 def test_frozen_facts(target: Target, tmp_path: Path, argv0: str | None, path: str | None,
                       expected_argv0: str) -> None:
     """sys.frozen is set, sys.executable is the binary however it was invoked, argv[0] is as
-    given, and the working directory is not on the module path (it is under python)."""
+    given, __file__ is the script's, the environment reaches the program, and the working
+    directory is not on the module path (it is under python)."""
     shadow = {"shadowmod.py": "print('shadowmod ran')\n"}
     plain = run_plain(target.path, ["app.py"], program_dir=PROGRAMS / "facts",
                       cwd_files=shadow, workdir=tmp_path / "plain")
@@ -67,7 +68,7 @@ def test_frozen_facts(target: Target, tmp_path: Path, argv0: str | None, path: s
     assert "shadowmod imported" in plain.out, plain.describe()
 
     binary = freeze(PROGRAMS / "facts", target)
-    env = {"PATH": path} if path else None
+    env = {"GREETING": "hé ✓", **({"PATH": path} if path else {})}
     frozen = run_sandboxed(binary, argv0=argv0, env=env, cwd_files=shadow)
     assert frozen.returncode == 0, frozen.describe()
     assert frozen.err == "", frozen.describe()
@@ -76,6 +77,8 @@ def test_frozen_facts(target: Target, tmp_path: Path, argv0: str | None, path: s
         f"executable {APP_DIR}/facts",
         f"argv0 {expected_argv0}",
         "name __main__",
+        "file app.py",
+        "environ hé ✓",
         f"cwd {APP_DIR}",
         "shadowmod not importable",
     ], frozen.describe()

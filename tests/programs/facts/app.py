@@ -9,6 +9,8 @@ print("frozen", getattr(sys, "frozen", False))
 print("executable", sys.executable)
 print("argv0", sys.argv[0])
 print("name", __name__)
+print("file", os.path.basename(__file__))
+print("environ", os.environ.get("GREETING"))
 print("cwd", os.getcwd())
 try:
     # a file in the working directory, not in the program
