@@ -15,6 +15,8 @@ import pytest
 from conftest import PROGRAMS, Target, freeze
 from sandbox import (
     APP_DIR,
+    GLIBC_CORE,
+    GLIBC_DIR,
     SANDBOX_HOME,
     assert_same_behaviour,
     bwrap_path,
@@ -80,6 +82,9 @@ def test_frozen_facts(target: Target, tmp_path: Path, argv0: str | None, path: s
         "file app.py",
         "environ hé ✓",
         f"cwd {APP_DIR}",
+        # The sandbox itself: nothing but the binary and glibc's core (see sandbox.py).
+        f"root {['app', 'dev', 'home', 'lib', 'lib64', 'proc', 'tmp']}",
+        f"libs {sorted(name for name in GLIBC_CORE if (GLIBC_DIR / name).exists())}",
         "shadowmod not importable",
     ], frozen.describe()
 

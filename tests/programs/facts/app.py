@@ -12,6 +12,8 @@ print("name", __name__)
 print("file", os.path.basename(__file__))
 print("environ", os.environ.get("GREETING"))
 print("cwd", os.getcwd())
+print("root", sorted(os.listdir("/")))
+print("libs", sorted(os.listdir("/lib/x86_64-linux-gnu")))
 try:
     # a file in the working directory, not in the program
     import shadowmod  # noqa: F401
