@@ -178,7 +178,7 @@ def test_runtime_cache_location(newest_target: Target, tmp_path: Path,
 
 def test_racing_first_runs_share_the_cache(target: Target, tmp_path: Path) -> None:
     """Several first runs at once, all filling the same empty cache, all succeed."""
-    program_dir = PROGRAMS / "codecs"
+    program_dir = PROGRAMS / "crypto"
     plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
                       workdir=tmp_path / "plain")
     binary = freeze(program_dir, target)

@@ -1,7 +1,8 @@
 """Pure-data stdlib, including its C accelerators and the libraries behind them.
 
 json, datetime, decimal, fractions, zlib/lzma/bz2/gzip, base64, struct, unicodedata, every
-lazily-imported codec family, xml (expat), uuid, csv, re, random, statistics.
+lazily-imported codec family, xml (expat), uuid, csv, re, random, statistics, and text files
+opened with the default encoding.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import io
 import json
 import lzma
 import math
+import os
 import pickle
 import random
 import re
 import statistics
 import struct
 import sys
+import tempfile
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
@@ -141,7 +144,25 @@ def section_structured() -> None:
     show("csv back", list(csv.reader(io.StringIO(out.getvalue()))))
 
 
+def section_files() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "ünï ✓.txt")
+        # No encoding given: the default text encoding must be UTF-8 under python here (LANG is
+        # C.UTF-8) and in the binary (UTF-8 mode) alike.
+        with open(path, "w") as handle:
+            handle.write("héllo ✓ 日本\n")
+        with open(path, "rb") as handle:
+            show("file bytes", handle.read())
+        with open(path) as handle:
+            show("file text", handle.read())
+        show("listdir", os.listdir(directory))
+        wrapper = io.TextIOWrapper(io.BytesIO())
+        wrapper.write("✓")
+        wrapper.flush()
+        show("TextIOWrapper bytes", wrapper.buffer.getvalue())
+
+
 for section in (section_json, section_datetime, section_numbers, section_compression,
-                section_text, section_structured):
+                section_text, section_structured, section_files):
     print(f"== {section.__name__}")
     section()
