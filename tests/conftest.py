@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 TOOL_SOURCE = REPO / "freezer"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 BINARY_CACHE = Path.home() / ".cache" / "freezer-tests" / "binaries"
+# Binaries are grouped by the tool's source hash; the groups of this many other tool versions,
+# the most recently used, are kept (for other work trees testing them), older ones deleted.
+KEEP_OTHER_TOOL_VERSIONS = 3
 SUPPORTED_MINORS = range(9, 14)
 BUILD_TIMEOUT = 600
 
@@ -186,6 +189,34 @@ def tool_source_hash() -> str:
     return digest.hexdigest()
 
 
+def tool_cache_group() -> Path:
+    """The binary cache's directory for the tool's current source."""
+    return BINARY_CACHE / tool_source_hash()[:16]
+
+
+def prune_binary_cache() -> None:
+    """Delete the binaries of all but the current and a few recently used tool versions.
+
+    Without this, every change to the tool would leave another copy of every test binary.
+    """
+    current = tool_cache_group()
+    current.mkdir(parents=True, exist_ok=True)
+    os.utime(current)  # marks it as recently used, for other work trees' pruning
+    others = sorted((p for p in BINARY_CACHE.iterdir() if p != current),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in others[KEEP_OTHER_TOOL_VERSIONS:]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Prune the binary cache once per run: in the controller, not in each xdist worker."""
+    if not hasattr(session.config, "workerinput"):
+        prune_binary_cache()
+
+
 class FreezeError(AssertionError):
     """The tool failed to build a program the test expected it to build."""
 
@@ -245,13 +276,14 @@ def freeze(program: Path | str, target: Target, *extra_args: str,
         digest.update(part.encode() + b"\0")
     _hash_tree(digest, program_dir)
     key = digest.hexdigest()[:32]
-    cached = BINARY_CACHE / key / name
+    group = tool_cache_group()
+    cached = group / key / name
     if cached.exists():
         return cached
-    with _locked(BINARY_CACHE / f"{key}.lock"):
+    with _locked(group / f"{key}.lock"):
         if cached.exists():
             return cached
-        scratch = Path(tempfile.mkdtemp(prefix=f"build-{key}-", dir=BINARY_CACHE))
+        scratch = Path(tempfile.mkdtemp(prefix=f"build-{key}-", dir=group))
         try:
             _build(program_dir, [*args, "-o", str(scratch / name)])
             cached.parent.mkdir(exist_ok=True)
