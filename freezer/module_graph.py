@@ -37,6 +37,7 @@ STDLIB_ONLY_ON_REQUEST = frozenset({
 # another top-level package (see ModuleGraph._scan), yet needed by everyday use of the module.
 IMPLICIT_IMPORTS = {
     "argparse": ("shutil",),  # HelpFormatter sizes help to the terminal
+    "gettext": ("locale",),  # _expand_lang, on every translation lookup
     "datetime": ("_strptime",),
     "_datetime": ("_strptime",),
     "hashlib": ("_md5", "_sha1", "_sha256", "_sha512", "_sha2", "_blake2", "_sha3"),

@@ -63,13 +63,13 @@ def cache_root():
     if root:
         return root
     xdg = _env("XDG_CACHE_HOME")
-    if xdg:
+    if xdg.startswith("/"):  # the XDG spec: a relative value is ignored
         return xdg + "/freezer"
     home = _env("HOME")
     if not home:
         import pwd
 
-        home = pwd.getpwuid(posix.geteuid()).pw_dir
+        home = pwd.getpwuid(posix.getuid()).pw_dir
     return home + "/.cache/freezer"
 
 
@@ -127,8 +127,9 @@ class NativeLoader:
         except OSError:
             pass
         _private_dir(directory)
-        tmp = f"{directory}/.{name}.{posix.getpid()}.tmp"
-        fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC,
+        # Random, not the pid: in a pid namespace every racing first run may be pid 2.
+        tmp = f"{directory}/.{name}.{posix.urandom(8).hex()}.tmp"
+        fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC,
                         0o700)
         try:
             self.payload.copy_to(fd, entry)
