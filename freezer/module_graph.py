@@ -48,13 +48,26 @@ IMPLICIT_IMPORTS = {
     "_elementtree": ("xml.etree.ElementPath", "copy"),
     "_asyncio": ("asyncio",),
     "_ctypes": ("ctypes",),
-    "_sqlite3": ("sqlite3",),
+    "_sqlite3": ("sqlite3", "sqlite3.dump"),  # Connection.iterdump, from C
     "logging": ("traceback",),
 }
 
+# Modules nearly every program loads, whose lazy imports of other packages serve rarely used
+# features (os.popen -> subprocess, functools.singledispatch -> typing): those are not
+# followed. Lazy imports in every other stdlib module are (argparse -> shutil, ...).
+CORE_LAZY_SKIP = frozenset({
+    "os", "posixpath", "ntpath", "genericpath", "stat", "codecs", "io", "abc", "types",
+    "functools", "enum", "collections", "_collections_abc", "_weakrefset", "copyreg",
+    "reprlib", "operator", "keyword", "re", "sre_compile", "sre_parse", "re._compiler",
+    "re._parser", "encodings", "threading", "traceback", "warnings", "linecache",
+    "tokenize", "typing", "contextlib", "weakref", "copy", "heapq", "_py_abc",
+})
+
 # What CPython itself imports while starting, before any program code: not visible to a scan.
+# _bootlocale (3.9 only) is imported from C by io.TextIOWrapper to pick the default encoding;
+# without it 3.9 silently falls back to ASCII.
 STARTUP_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "encodings.latin_1",
-                   "encodings.ascii", "codecs", "io", "abc")
+                   "encodings.ascii", "codecs", "io", "abc", "_bootlocale")
 _EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
@@ -219,10 +232,11 @@ class ModuleGraph:
             where = self.display_name(mod)
             if self.excluded(ref.name):
                 continue
-            if not program and ref.lazy and ref.name.split(".")[0] != top:
-                # A stdlib function importing from elsewhere (os.popen -> subprocess): a
-                # feature used by few programs; following every such edge bundles most of
-                # the stdlib. The ones everyday code needs are in IMPLICIT_IMPORTS.
+            if not program and ref.lazy and ref.name.split(".")[0] != top \
+                    and mod.name in CORE_LAZY_SKIP:
+                # A core module's function importing from elsewhere (os.popen -> subprocess):
+                # a feature few programs use, and following every such edge from modules
+                # that every program loads would bundle most of the stdlib into hello world.
                 continue
             found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
                              program=program)

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from freezer.analysis import Analysis
 from freezer.errors import FreezeError
-from freezer.native_deps import needed_libraries
+from freezer.native_deps import find_library, needed_libraries
 
 NATIVE_DIR = "__freezer__/native"
 MANIFEST = "__freezer__/manifest"
 MAIN_PYC = "__freezer__/main.pyc"
+LIBGCC_S = "libgcc_s.so.1"
 
 
 @dataclass
@@ -116,6 +117,11 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
     libpython = libpython_path(target)
     pysoname = target["instsoname"]
     boot_deps = needed_libraries(libpython, libdirs)
+    # glibc dlopens libgcc_s by name to unwind a thread in pthread_exit (CPython calls it when
+    # a thread is ended at shutdown); not part of the glibc core, so it must come along.
+    gcc_s = find_library(LIBGCC_S, (), libdirs)
+    if gcc_s and LIBGCC_S not in {s for s, _ in boot_deps}:
+        boot_deps.insert(0, (LIBGCC_S, gcc_s))
     for soname, path in [*boot_deps, (pysoname, libpython)]:
         entry = add_native(soname, path)
         plan.boot.append(BootLib(soname, entry, libs[soname]))
