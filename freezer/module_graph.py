@@ -12,9 +12,9 @@ import encodings
 import importlib.machinery
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from freezer.imports_scan import ImportRef, scan_source
+from freezer.imports_scan import scan_source
 
 # Tooling, test and other-platform parts of the stdlib, reached only through lazy or optional
 # imports in other stdlib modules (pdb from a debugging helper, tkinter from pydoc, ...).
@@ -79,7 +79,6 @@ class Module:
     origin: str  # "program", "stdlib"
     root: str | None = None  # the search-path entry it was found under
     search_locations: list[str] | None = None
-    imports: list[ImportRef] = field(default_factory=list)
     reason: str = ""  # "importer:line", for reports on why a module is in the bundle
 
 
@@ -223,7 +222,6 @@ class ModuleGraph:
             source = f.read()
         display = self.display.get(mod.name, mod.path)
         result = scan_source(source, display, mod.name, mod.search_locations is not None)
-        mod.imports = result.imports
         if not mod.name.startswith("encodings"):  # its alias table names every codec
             self.strings |= result.strings
         program = mod.origin == "program"

@@ -41,7 +41,6 @@ def target_facts() -> dict:
     cfg = sysconfig.get_config_var
     return {
         "version": ".".join(map(str, sys.version_info[:3])),
-        "version_short": ".".join(map(str, sys.version_info[:2])),
         "executable": sys.executable,
         "magic": importlib.util.MAGIC_NUMBER.hex(),
         "ext_suffix": cfg("EXT_SUFFIX"),
