@@ -25,13 +25,19 @@ class BuildOptions:
     paths: list[str] = field(default_factory=list)
 
 
-def check_output(output: Path, inputs: list[Path]) -> None:
-    """Refuse outputs that would clobber an input or cannot be written, before any work."""
+def check_not_input(output: Path, inputs: list[Path]) -> None:
+    """Refuse an output that would overwrite one of the program's own files."""
+    if not output.exists():
+        return
+    for src in inputs:
+        if src.exists() and os.path.samefile(output, src):
+            raise FreezeError(f"-o {output}: is one of the program's own files")
+
+
+def check_output(output: Path) -> None:
+    """Refuse outputs that cannot be written, before any work."""
     if output.is_dir():
         raise FreezeError(f"-o {output}: is a directory")
-    for src in inputs:
-        if output.exists() and src.exists() and os.path.samefile(output, src):
-            raise FreezeError(f"-o {output}: is one of the program's own files")
     parent = output.parent
     if not parent.is_dir():
         raise FreezeError(f"-o {output}: directory {parent} does not exist")
@@ -49,15 +55,15 @@ def build(opts: BuildOptions) -> Analysis:
     if entry.kind == "script":
         if not entry.path.is_file():
             raise FreezeError(f"{entry.path}: no such file")
-        check_output(opts.output, [entry.path])
-    else:
-        check_output(opts.output, [])
+        check_not_input(opts.output, [entry.path])
+    check_output(opts.output)
     root = cache_root()
     analysis = analyse(opts.python, entry, opts.output.name, program_search_path(opts),
                        opts.include, opts.exclude, root)
     program_files = [Path(m.source) for m in analysis.modules
                      if m.origin == "program" and m.source]
-    check_output(opts.output, program_files)
+    # The program's other modules are known only now, after the analysis.
+    check_not_input(opts.output, program_files)
     if opts.output.suffix == ".pyz":
         write_pyz(opts.output, analysis, entry)
         return analysis

@@ -134,15 +134,22 @@ def native_cache_entries(cache: Path) -> list[Path]:
     return sorted(path for path in (cache / "native").glob("*/*") if path.is_file())
 
 
+def frozen_crypto_with_home(target: Target, tmp_path: Path):
+    """The crypto program (it loads native libraries) run under python, its binary, and an
+    empty home directory for the sandbox, so the runtime cache starts empty."""
+    program_dir = PROGRAMS / "crypto"
+    plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
+                      workdir=tmp_path / "plain")
+    home = tmp_path / "home"
+    home.mkdir()
+    return plain, freeze(program_dir, target), home
+
+
 def test_runtime_cache_without_memfd(target: Target, tmp_path: Path) -> None:
     """FREEZER_NO_MEMFD=1: native files go through ~/.cache/freezer (mode 0700,
     content-addressed) and the program works there, cold and warm."""
     program_dir = PROGRAMS / "crypto"
-    plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
-                      workdir=tmp_path / "plain")
-    binary = freeze(program_dir, target)
-    home = tmp_path / "home"
-    home.mkdir()
+    plain, binary, home = frozen_crypto_with_home(target, tmp_path)
     for _attempt in ("cold", "warm"):
         frozen = run_sandboxed(binary, env={"FREEZER_NO_MEMFD": "1"}, home_dir=home)
         assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
@@ -179,11 +186,7 @@ def test_runtime_cache_location(newest_target: Target, tmp_path: Path,
 def test_racing_first_runs_share_the_cache(target: Target, tmp_path: Path) -> None:
     """Several first runs at once, all filling the same empty cache, all succeed."""
     program_dir = PROGRAMS / "crypto"
-    plain = run_plain(target.path, ["app.py"], program_dir=program_dir,
-                      workdir=tmp_path / "plain")
-    binary = freeze(program_dir, target)
-    home = tmp_path / "home"
-    home.mkdir()
+    plain, binary, home = frozen_crypto_with_home(target, tmp_path)
     with ThreadPoolExecutor(max_workers=4) as pool:
         runs = list(pool.map(
             lambda _: run_sandboxed(binary, env={"FREEZER_NO_MEMFD": "1"}, home_dir=home),
