@@ -23,6 +23,12 @@ class BuildOptions:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    # Packages bundled with every submodule and data file (--collect).
+    collect: list[str] = field(default_factory=list)
+    # (source file or directory, destination inside the bundle, posix, relative) (--add-data).
+    add_data: list[tuple[Path, str]] = field(default_factory=list)
+    # Arguments for one traced run of the program under the target (--trace), or None.
+    trace_args: list[str] | None = None
 
 
 def check_not_input(output: Path, inputs: list[Path]) -> None:
