@@ -12,10 +12,10 @@ from freezer import __version__
 from freezer.analysis import EntryPoint
 from freezer.bootloader import BootloaderError
 from freezer.build import BuildOptions, build
+from freezer.config import Hints, is_module_name, load_hints, merge, parse_add_data, parse_trace
 from freezer.errors import FreezeError
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +28,8 @@ def make_parser() -> argparse.ArgumentParser:
         prog="freeze",
         description="Turn a Python program into one standalone executable (or a .pyz).",
         epilog="Examples: freeze app.py -o app | freeze -m mypkg -o tool | "
-               "freeze mypkg.cli:main -o tool | freeze app.py -o app.pyz",
+               "freeze mypkg.cli:main -o tool | freeze app.py -o app.pyz. "
+               "The same hints can go in [tool.freezer] of the program's pyproject.toml.",
     )
     p.add_argument("program", nargs="?",
                    help="the script to freeze (app.py), or MODULE:FUNCTION to call")
@@ -42,8 +43,20 @@ def make_parser() -> argparse.ArgumentParser:
                    help="bundle MODULE even though no import of it is visible (repeatable)")
     p.add_argument("--exclude-module", action="append", default=[], metavar="MODULE",
                    help="leave MODULE and its submodules out (repeatable)")
+    p.add_argument("--collect", action="append", default=[], metavar="PACKAGE",
+                   help="bundle PACKAGE with all its submodules and data files (repeatable)")
+    p.add_argument("--add-data", action="append", default=[], metavar="SRC:DEST",
+                   help="bundle the file or directory SRC as DEST (default: SRC's name; "
+                        "DEST/ puts it in directory DEST) (repeatable)")
     p.add_argument("--path", action="append", default=[], metavar="DIR",
                    help="another directory to find the program's own modules in")
+    p.add_argument("--trace", metavar="ARGS",
+                   help='run the program once with ARGS (one string, e.g. "--help"; "" for '
+                        "none) and bundle every module it imported")
+    p.add_argument("--no-trace", action="store_true",
+                   help="no traced run, even if pyproject.toml asks for one")
+    p.add_argument("--no-config", action="store_true",
+                   help="ignore [tool.freezer] in pyproject.toml")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("--version", action="version", version=f"freeze {__version__}")
     return p
@@ -53,7 +66,7 @@ def entry_from_args(args: argparse.Namespace) -> EntryPoint:
     if args.module and args.program:
         raise FreezeError("give either a script or -m MODULE, not both")
     if args.module:
-        if not _MODULE.match(args.module):
+        if not is_module_name(args.module):
             raise FreezeError(f"-m {args.module}: not a module name")
         return EntryPoint("module", module=args.module)
     if not args.program:
@@ -65,26 +78,79 @@ def entry_from_args(args: argparse.Namespace) -> EntryPoint:
 
 
 def check_names(args: argparse.Namespace) -> None:
-    for option in ("include_module", "exclude_module"):
+    for option in ("include_module", "exclude_module", "collect"):
         for name in getattr(args, option):
-            if not _MODULE.match(name):
+            if not is_module_name(name):
                 raise FreezeError(f"--{option.replace('_', '-')} {name}: not a module name")
+    for directory in args.path:
+        if not os.path.isdir(directory):
+            raise FreezeError(f"--path {directory}: not a directory")
     if not os.path.isfile(args.python) or not os.access(args.python, os.X_OK):
         raise FreezeError(f"--python {args.python}: no such executable")
+
+
+def hints_from_args(args: argparse.Namespace) -> Hints:
+    """The command line's hints, relative paths made absolute against the current directory."""
+    cwd = Path.cwd()
+    hints = Hints(include=list(args.include_module), exclude=list(args.exclude_module),
+                  collect=list(args.collect),
+                  paths=[os.path.normpath(cwd / p) for p in args.path])
+    for spec in args.add_data:
+        try:
+            hints.add_data.append(parse_add_data(spec, cwd))
+        except ValueError as e:
+            raise FreezeError(f"--add-data {spec}: {e}") from None
+    if args.trace is not None:
+        try:
+            hints.trace = parse_trace(args.trace)
+        except ValueError as e:
+            raise FreezeError(f"--trace {e}") from None
+    return hints
+
+
+def config_start(entry: EntryPoint) -> Path:
+    """Where the search for pyproject.toml starts: the script's own directory (its real one,
+    as for Python's sys.path[0], so a symlinked script finds its project), else the cwd."""
+    if entry.kind == "script":
+        return entry.path.resolve().parent
+    return Path.cwd()
+
+
+def options_from_args(args: argparse.Namespace) -> BuildOptions:
+    """BuildOptions from parsed arguments and the program's pyproject.toml, checked.
+
+    Checks run in the order a user reads the command: options, the entry, then the file.
+    """
+    check_names(args)
+    entry = entry_from_args(args)
+    if entry.kind == "script" and not entry.path.is_file():
+        # Before the pyproject.toml search, which would otherwise start from a wrong place.
+        raise FreezeError(f"{entry.path}: no such file")
+    from_cli = hints_from_args(args)
+    from_file = Hints() if args.no_config else load_hints(config_start(entry))[0]
+    hints = merge(from_file, from_cli, no_trace=args.no_trace)
+    return BuildOptions(
+        entry=entry,
+        output=Path(args.output).absolute(),
+        python=args.python,
+        include=hints.include,
+        exclude=hints.exclude,
+        paths=hints.paths,
+        collect=hints.collect,
+        add_data=hints.add_data,
+        trace_args=hints.trace,
+    )
+
+
+def options_from_argv(argv: list[str]) -> BuildOptions:
+    """What a `freeze ARGV` would build, without building it (for tests and tools)."""
+    return options_from_args(make_parser().parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = make_parser().parse_args(argv)
-        check_names(args)
-        opts = BuildOptions(
-            entry=entry_from_args(args),
-            output=Path(args.output).absolute(),
-            python=args.python,
-            include=args.include_module,
-            exclude=args.exclude_module,
-            paths=args.path,
-        )
+        opts = options_from_args(args)
         analysis = build(opts)
     except (FreezeError, BootloaderError) as e:
         print(f"freeze: error: {e}", file=sys.stderr)
