@@ -56,7 +56,9 @@ _before = set(sys.modules)
 
 
 def _recordable(name, module):
-    if name in _before or name in ("__main__", "__mp_main__") or module is None:
+    if not isinstance(name, str) or module is None:  # None: an import blocked on purpose
+        return False
+    if name in _before or name in ("__main__", "__mp_main__"):
         return False
     if not all(part.isidentifier() for part in name.split(".")):
         return False

@@ -110,6 +110,22 @@ def test_forked_child_imports_are_recorded(target: Target, dynamic: EntryPoint) 
     assert {"wave", "csv"} <= set(found)
 
 
+def test_only_importable_names_are_recorded(newest_target: Target, tmp_path: Path) -> None:
+    """Keys no import statement could name, and modules made by hand, cannot be bundled."""
+    script = write(tmp_path / "odd.py", """\
+        import sys, types
+        sys.modules["not-a-name"] = types.ModuleType("x")
+        sys.modules[("not", "a", "str")] = types.ModuleType("y")
+        sys.modules["handmade"] = types.ModuleType("handmade")
+        sys.modules["blocked"] = None
+        import wave
+    """)
+    found, warnings = trace(newest_target, EntryPoint("script", path=script), [],
+                            [str(tmp_path)])
+    assert warnings == [] and "wave" in found
+    assert not {"not-a-name", "handmade", "blocked"} & set(found)
+
+
 def test_timeout_is_an_error(newest_target: Target, dynamic: EntryPoint) -> None:
     with pytest.raises(FreezeError, match=r"^--trace: the program did not finish within 2 s"):
         trace(newest_target, dynamic, ["sleep"], [str(dynamic.path.parent)], timeout=2)
