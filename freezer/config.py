@@ -108,8 +108,11 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml in `start` or a directory above it, up to the root."""
     for directory in (start, *start.parents):
         candidate = directory / PYPROJECT
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # an unsearchable directory holds no file of the program's
+            continue
     return None
 
 
