@@ -252,7 +252,8 @@ def _locked(path: Path) -> Iterator[None]:
 
 def freeze(program: Path | str, target: Target, *extra_args: str,
            entry: Sequence[str] | None = None, name: str | None = None,
-           output: Path | None = None, tool_env: Mapping[str, str] | None = None) -> Path:
+           output: Path | None = None, tool_env: Mapping[str, str] | None = None,
+           python: Path | None = None) -> Path:
     """Freeze a program for `target`; return the binary.
 
     program is a script, or a directory whose entry is `entry` (default ["app.py"]; or e.g.
@@ -260,14 +261,16 @@ def freeze(program: Path | str, target: Target, *extra_args: str,
     `python -m` would. The output is named `name` (default: the directory's name; a ".pyz"
     name asks for a zipapp). With `output`, the binary is built there and never cached (for
     tests of the build itself, which may give the tool extra environment in tool_env);
-    otherwise it comes from, or goes to, the binary cache.
+    otherwise it comes from, or goes to, the binary cache. `python` (e.g. a venv's python of
+    `target`'s version) is given as --python instead of target.path; it is part of the cache
+    key through the arguments, so a venv's path must change when its content does.
     """
     program = Path(program).resolve()
     program_dir = program if program.is_dir() else program.parent
     if entry is None:
         entry = ["app.py"] if program.is_dir() else [program.name]
     name = name or program_dir.name
-    args = [*entry, "--python", str(target.path), *extra_args]
+    args = [*entry, "--python", str(python or target.path), *extra_args]
     if output is not None:
         _build(program_dir, [*args, "-o", str(output)], tool_env)
         return output

@@ -118,7 +118,8 @@ def _write_files(root: Path, files: Mapping[str, FileContent] | None) -> None:
 
 def bwrap_argv(binary_name: str, app_dir: Path, binary: Path | None = None,
                extra_ro_binds: Iterable[tuple[Path | str, str]] = (),
-               home_dir: Path | None = None, tmp_dir: Path | None = None) -> list[str]:
+               home_dir: Path | None = None, tmp_dir: Path | None = None,
+               share_net: bool = False) -> list[str]:
     """The bwrap command line (without the command to run) of the sandbox.
 
     --unshare-all: new user, pid, ipc, uts, cgroup and network namespaces; the network
@@ -130,11 +131,15 @@ def bwrap_argv(binary_name: str, app_dir: Path, binary: Path | None = None,
     /app is read-only: it is where the binary lives, and nothing may need to write next to it.
     HOME is a writable tmpfs (or home_dir), where the runtime's cache may go; /tmp is a tmpfs
     (or tmp_dir, for a test to see what was left there).
+    share_net keeps the host's network namespace (--share-net), for a program that must reach
+    a server the test runs on the host's loopback.
     """
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxError("bwrap is not installed")
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
+    if share_net:
+        argv.append("--share-net")
     for name in GLIBC_CORE:
         host = GLIBC_DIR / name
         if host.exists():
@@ -171,11 +176,12 @@ class _AppDir:
 
 def _command(binary: Path, args: Sequence[Arg], argv0: str | None, app: _AppDir,
              extra_ro_binds: Iterable[tuple[Path | str, str]],
-             home_dir: Path | None, tmp_dir: Path | None) -> list[Arg]:
+             home_dir: Path | None, tmp_dir: Path | None,
+             share_net: bool = False) -> list[Arg]:
     """bwrap command line running the binary; argv0 (e.g. "./name") replaces /app/name."""
     program = argv0 if argv0 is not None else f"{APP_DIR}/{binary.name}"
-    return [*bwrap_argv(binary.name, app.path, binary, extra_ro_binds, home_dir, tmp_dir),
-            program, *args]
+    return [*bwrap_argv(binary.name, app.path, binary, extra_ro_binds, home_dir, tmp_dir,
+                        share_net), program, *args]
 
 
 def _check_bwrap(stderr: bytes, args: object) -> None:
@@ -188,18 +194,20 @@ def run_sandboxed(binary: Path, args: Sequence[Arg] = (), *, stdin: bytes | None
                   extra_ro_binds: Iterable[tuple[Path | str, str]] = (),
                   cwd_files: Mapping[str, FileContent] | None = None,
                   argv0: str | None = None, home_dir: Path | None = None,
-                  tmp_dir: Path | None = None) -> Completed:
+                  tmp_dir: Path | None = None, share_net: bool = False) -> Completed:
     """Run `binary args` at /app/<name> in the sandbox; return its output and bwrap's status.
 
     env holds overrides of the clean environment (PATH, HOME, LANG). cwd_files are written
     into /app (the working directory) beside the binary. argv0 replaces "/app/<name>" as the
     command (bwrap looks it up in PATH when it has no slash). home_dir and tmp_dir are host
-    directories to use as HOME and /tmp instead of empty tmpfs ones.
+    directories to use as HOME and /tmp instead of empty tmpfs ones. share_net: see
+    bwrap_argv.
     """
     binary = Path(binary)
     app = _AppDir(binary, cwd_files)
     try:
-        command = _command(binary, args, argv0, app, extra_ro_binds, home_dir, tmp_dir)
+        command = _command(binary, args, argv0, app, extra_ro_binds, home_dir, tmp_dir,
+                           share_net)
         done = subprocess.run(command, input=stdin if stdin is not None else b"",
                               capture_output=True, env=clean_env(SANDBOX_HOME, env),
                               timeout=timeout, preexec_fn=_default_sigint)

@@ -1,0 +1,1 @@
+"""Plugins whose modules are only named in entry_points.txt; see greet and future."""
