@@ -3,6 +3,11 @@
 The zip is written in append mode onto a copy of the bootloader, so every offset in it is
 absolute within the file: zipimport, `python -m zipfile` and `unzip` read it as it is, and the
 boot table can name plain file offsets for the bootloader's `sendfile`.
+
+Every zip entry is stored (zipimport cannot inflate before zlib is loaded, and the runtime
+copies native files straight out of the file). The boot libraries are compressed all the same,
+as stored entries that hold a zstd frame (`<soname>.zst`): the bootloader, not zip, unpacks
+them, and the boot table gives both sizes.
 """
 
 from __future__ import annotations
@@ -41,8 +46,12 @@ def write_zip(path: Path, plan: BundlePlan, mode: str = "a") -> None:
                 info.extra)
         lines = [BOOT_MAGIC]
         for lib in plan.boot:
-            size = zf.getinfo(lib.entry).file_size
-            lines.append(f"boot {offsets[lib.entry]} {size} {lib.sha256} {lib.soname}")
+            stored = zf.getinfo(lib.entry).file_size
+            if lib.size:  # a zstd frame that unpacks to lib.size bytes
+                lines.append(f"zstd {offsets[lib.entry]} {stored} {lib.size} {lib.sha256} "
+                             f"{lib.soname}")
+            else:
+                lines.append(f"boot {offsets[lib.entry]} {stored} {lib.sha256} {lib.soname}")
         zf.comment = ("\n".join(lines) + "\n").encode("ascii")
 
 

@@ -16,6 +16,8 @@ import pytest
 from conftest import PROGRAMS, Target, freeze, old_python, run_freezer
 from sandbox import assert_same_behaviour, clean_env, run_plain, run_sandboxed
 
+from freezer.bootloader import zstd
+
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -72,10 +74,14 @@ def test_zip_layout(target: Target) -> None:
     lines = comment.split("\n")
     assert lines[0] == "FREEZER1" and lines[-1] == "", comment
     boot = [line.split(" ") for line in lines[1:-1]]
-    assert boot and all(len(fields) == 5 and fields[0] == "boot" for fields in boot), comment
-    assert boot[-1][4].startswith(f"libpython{target.version[0]}.{target.version[1]}")
-    for _, offset, size, digest, soname in boot:
-        blob = data[int(offset):int(offset) + int(size)]
+    # "boot OFFSET SIZE SHA SONAME" (stored) or "zstd OFFSET CSIZE SIZE SHA SONAME".
+    assert boot and all((len(f), f[0]) in {(5, "boot"), (6, "zstd")} for f in boot), comment
+    assert boot[-1][-1].startswith(f"libpython{target.version[0]}.{target.version[1]}")
+    for fields in boot:
+        offset, stored, digest, soname = fields[1], fields[2], fields[-2], fields[-1]
+        blob = data[int(offset):int(offset) + int(stored)]
+        if fields[0] == "zstd":
+            blob = zstd.decompress(blob, int(fields[3]))
         assert blob[:4] == b"\x7fELF", soname
         assert hashlib.sha256(blob).hexdigest() == digest, soname
 

@@ -4,6 +4,10 @@ The bootloader is compiled per target CPython because ``PyConfig``'s layout diff
 versions; it is never linked against libpython (everything is resolved with ``dlsym``), so only
 the headers of the target are needed.  Builds are cached by content, so a second freeze for the
 same target costs nothing and needs no compiler.
+
+libzstd is linked statically (only its decompressor ends up in the binary, some 200 KB): the
+boot libraries are stored zstd-compressed (libpython shrinks from ~6 MB to ~1.6 MB), and the
+frozen program must not depend on a libzstd being installed where it runs.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
             f"Python {version} headers not found in {include_dir}: install them "
             f"(e.g. apt-get install python{version}-dev, or a Python built with its headers)"
         )
-    key = _cache_key(include, version, compiler)
+    libzstd = _static_libzstd(compiler)
+    key = _cache_key(include, version, compiler, libzstd)
     out_dir = Path(cache_root) / "build" / "bootloader" / key
     out = out_dir / "boot"
     if out.is_file():
@@ -82,7 +87,8 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
         ) from exc
     os.close(fd)
     try:
-        cmd = [*compiler, "-O2", "-s", f"-I{include}", str(BOOT_C), "-o", tmp, "-ldl"]
+        cmd = [*compiler, "-O2", "-s", "-Wl,--gc-sections", f"-I{include}", str(BOOT_C),
+               "-o", tmp, str(libzstd), "-ldl"]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
         except OSError as exc:
@@ -93,7 +99,8 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
         if proc.returncode != 0:
             raise BootloaderError(
                 f"compiling the bootloader for Python {version} failed "
-                f"({_first_error(proc.stderr)}): install gcc and the Python {version} headers"
+                f"({_first_error(proc.stderr)}): install gcc, libzstd-dev and the "
+                f"Python {version} headers"
             )
         os.chmod(tmp, 0o755)
         os.replace(tmp, out)
@@ -119,7 +126,26 @@ def _compiler() -> list[str]:
     return [found, *words[1:]]
 
 
-def _cache_key(include: Path, version: str, compiler: list[str]) -> str:
+def _static_libzstd(compiler: list[str]) -> Path:
+    """Return the path of libzstd.a as the compiler would find it (Debian: libzstd-dev).
+
+    ``-print-file-name`` answers with the bare name when the library is not on the compiler's
+    search path, so that is the "not installed" case.
+    """
+    try:
+        out = subprocess.run([*compiler, "-print-file-name=libzstd.a"], capture_output=True,
+                             text=True, check=False).stdout.strip()
+    except OSError:
+        out = ""
+    if not os.path.isabs(out) or not os.path.isfile(out):
+        raise BootloaderError(
+            "no static zstd library (libzstd.a) for the bootloader: install libzstd-dev "
+            "(e.g. apt-get install libzstd-dev)"
+        )
+    return Path(out)
+
+
+def _cache_key(include: Path, version: str, compiler: list[str], libzstd: Path) -> str:
     """Hash every input that can change the built binary, each part length-prefixed."""
     h = hashlib.sha256()
 
@@ -134,6 +160,10 @@ def _cache_key(include: Path, version: str, compiler: list[str]) -> str:
         header = include / name
         part(header.read_bytes() if header.is_file() else b"")
     part(os.fsencode(shlex.join(compiler)))
+    # The library goes into the binary; its identity is enough (hashing 1 MB on every freeze
+    # would cost more than the rest of the key).
+    st = libzstd.stat()
+    part(f"{libzstd}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 
