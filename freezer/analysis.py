@@ -40,6 +40,18 @@ class BundledModule:
     archive: str  # entry name in the payload
     file: str | None  # compiled pyc in the build cache, or the extension file
     source: str | None = None  # the .py it came from
+    dist: str | None = None  # the third-party distribution it belongs to
+
+
+@dataclass
+class BundledDist:
+    """A third-party distribution, bundled whole."""
+
+    name: str
+    version: str
+    dist_info: str  # its .dist-info directory, at the top of the payload
+    file_bound: bool  # its code opens files beside itself: served from real files
+    why: str = ""
 
 
 @dataclass
@@ -48,6 +60,9 @@ class Analysis:
     modules: list[BundledModule]
     main: dict
     warnings: list[str] = field(default_factory=list)
+    dists: list[BundledDist] = field(default_factory=list)
+    data: dict[str, str] = field(default_factory=dict)  # archive name -> file
+    data_dist: dict[str, str] = field(default_factory=dict)  # archive name -> distribution
 
 
 def clean_env() -> dict[str, str]:
@@ -74,14 +89,15 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     }
     try:
         proc = subprocess.run(
-            [python, "-s", "-S", str(_HERE / "worker.py")], input=json.dumps(request),
+            [python, str(_HERE / "worker.py")], input=json.dumps(request),
             capture_output=True, text=True, env=clean_env(), timeout=600,
         )
     except OSError as e:
         raise FreezeError(f"--python {python}: cannot run it ({e.strerror})") from None
     try:
-        reply = json.loads(proc.stdout)
-    except ValueError:
+        # The last line: anything the target's site hooks print comes before it.
+        reply = json.loads(proc.stdout.strip().rsplit("\n", 1)[-1])
+    except (ValueError, IndexError):
         detail = proc.stderr.strip().splitlines()[-1:] or ["no answer"]
         raise FreezeError(
             f"--python {python}: not a working CPython 3.9+ interpreter ({detail[0]})"
@@ -91,5 +107,10 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
             raise FreezeError(f"--python {python}: {reply['fatal']}")
         raise FreezeError(reply["fatal"])
     modules = [BundledModule(m["name"], m["kind"], m["origin"], m["archive"], m.get("file"),
-                             m.get("source")) for m in reply["modules"]]
-    return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []))
+                             m.get("source"), m.get("dist")) for m in reply["modules"]]
+    dists = [BundledDist(d["name"], d["version"], d["dist_info"], d["file_bound"], d["why"])
+             for d in reply.get("dists", [])]
+    data = {d["archive"]: d["source"] for d in reply.get("data", [])}
+    data_dist = {d["archive"]: d["dist"] for d in reply.get("data", []) if d.get("dist")}
+    return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
+                    dists, data, data_dist)

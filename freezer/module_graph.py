@@ -11,9 +11,19 @@ import _imp
 import encodings
 import importlib.machinery
 import os
+import re
 import sys
 from dataclasses import dataclass
 
+from freezer.distributions import (
+    DistIndex,
+    Distribution,
+    DistributionError,
+    is_build_only,
+    is_test_path,
+    module_name,
+    uses_file_dir,
+)
 from freezer.imports_scan import scan_source
 
 # Tooling, test and other-platform parts of the stdlib, reached only through lazy or optional
@@ -71,15 +81,20 @@ STARTUP_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "encodin
 _EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 @dataclass
 class Module:
     name: str
     kind: str  # "source", "package", "namespace", "extension", "builtin", "frozen"
     path: str | None  # source or extension file on the build machine
-    origin: str  # "program", "stdlib"
+    origin: str  # "program", "stdlib", "thirdparty"
     root: str | None = None  # the search-path entry it was found under
     search_locations: list[str] | None = None
     reason: str = ""  # "importer:line", for reports on why a module is in the bundle
+    dist: str | None = None  # the distribution it belongs to (third-party modules)
 
 
 @dataclass
@@ -92,16 +107,29 @@ class Problem:
     fatal: bool
     program: bool = False  # imported by the program's own code (worth a warning if optional)
 
+    text: str = ""  # a message of its own (a distribution that cannot be bundled)
+
     def message(self) -> str:
-        return f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
+        return self.text or f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
 
 
 class ModuleGraph:
     def __init__(self, program_path: list[str], stdlib_path: list[str],
-                 excludes: list[str]) -> None:
+                 excludes: list[str], site_path: list[str] = (), machine: str = "") -> None:
         self.program_path = [os.path.abspath(p) for p in program_path]
         self.stdlib_path = stdlib_path
+        self.site_path = list(site_path)
         self.excludes = excludes
+        self.machine = machine or os.uname().machine
+        self.index = DistIndex([*self.program_path, *self.site_path])
+        self.dists: dict[str, Distribution] = {}  # bundled, by name
+        self.data: dict[str, str] = {}  # archive name -> file: data files and metadata
+        self.data_dist: dict[str, str] = {}  # archive name -> distribution it came from
+        # Modules the program's import chains reach (not only bundled with their
+        # distribution), and the imports of other distributions waiting for that.
+        self.reached: set[str] = set()
+        self.deferred: dict[str, list] = {}
+        self.refs: dict[str, list] = {}  # distribution module -> its imports
         self.modules: dict[str, Module] = {}
         self.missing: dict[str, None] = {}
         self.problems: list[Problem] = []
@@ -135,7 +163,7 @@ class ModuleGraph:
         else:
             if name in sys.builtin_module_names:
                 return Module(name, "builtin", None, "stdlib")
-            search = self.program_path + self.stdlib_path
+            search = self.program_path + self.stdlib_path + self.site_path
             origin = None
         if _imp.is_frozen(name):
             # The target runs these from its own frozen copies; scan their sources all the same.
@@ -146,8 +174,19 @@ class ModuleGraph:
                           search_locations=list(locs) if locs is not None else None)
         try:
             spec = importlib.machinery.PathFinder.find_spec(name, search)
+        except KeyError:
+            # A namespace package below a package that is not imported here: importlib
+            # looks for the parent in sys.modules. Its portions are the matching directories.
+            last = name.rpartition(".")[2]
+            portions = [os.path.join(d, last) for d in search
+                        if os.path.isdir(os.path.join(d, last))]
+            if not portions:
+                return None
+            return Module(name, "namespace", None, origin or "thirdparty", None, portions)
         except (ImportError, ValueError, SyntaxError):
             return None
+        if spec is None and not parent:
+            spec = self._find_by_meta_path(name)
         if spec is None:
             return None
         locs = spec.submodule_search_locations
@@ -163,9 +202,37 @@ class ModuleGraph:
         anchor = path or (list(locs)[0] if locs else "")
         root = self._root_of(anchor, name)
         if origin is None:
-            origin = "program" if root in self.program_path else "stdlib"
+            if root in self.program_path:
+                origin = "program"
+            elif root in self.stdlib_path:
+                origin = "stdlib"
+            else:
+                origin = "thirdparty"
         return Module(name, kind, path, origin, root,
                       list(locs) if locs is not None else None)
+
+    @staticmethod
+    def _find_by_meta_path(name: str):
+        """Top-level modules served by an installed finder: editable installs.
+
+        setuptools' editable installs map names to source directories from a meta-path finder
+        that a .pth file installs; site ran those in this process, so ask them.
+        """
+        for finder in sys.meta_path:
+            module = getattr(finder, "__module__", "") or ""
+            if finder is importlib.machinery.PathFinder or module.startswith(
+                    ("_frozen_importlib", "importlib", "_distutils_hack")):
+                continue
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                continue
+            try:
+                spec = find_spec(name, None)
+            except Exception:  # a third-party finder's own failure: treat as not found
+                continue
+            if spec is not None:
+                return spec
+        return None
 
     def _root_of(self, path: str, name: str) -> str:
         """The search-path directory `name` lives under (the top of its package tree)."""
@@ -180,12 +247,18 @@ class ModuleGraph:
     # -- walk ---------------------------------------------------------------------------------
 
     def add(self, name: str, importer: str = "", lineno: int = 0, fatal: bool = True,
-            program: bool = True) -> bool:
-        """Include `name`, its parents and everything they import; False if it was not found."""
+            program: bool = True, reach: bool = True) -> bool:
+        """Include `name`, its parents and everything they import; False if it was not found.
+
+        `reach`: the import comes from code the program runs (not from a module that is only
+        bundled because its distribution is).
+        """
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
             sub = ".".join(parts[:i])
             if sub in self.modules:
+                if reach:
+                    self._reach(sub)
                 continue
             if not program and self._on_request_only(sub):
                 return False
@@ -196,10 +269,32 @@ class ModuleGraph:
                 return False
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
+            if reach:
+                self.reached.add(sub)
+            if mod.origin == "thirdparty":
+                self._add_distribution(mod)  # sets mod.dist, which _scan's policy needs
             self._scan(mod)
             for implicit in IMPLICIT_IMPORTS.get(sub, ()):
                 self.add(implicit, f"{sub} (implicit)", 0, fatal=False, program=False)
         return True
+
+    def _reach(self, name: str) -> None:
+        """Mark a bundled module, and what it imports from its own distribution, as reached;
+        follow the imports of other distributions that waited for that."""
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in self.reached or current not in self.modules:
+                continue
+            self.reached.add(current)
+            mod = self.modules[current]
+            for ref in self.refs.get(current, ()):
+                target = self.modules.get(ref.name)
+                if target is not None and target.dist == mod.dist and not ref.optional:
+                    todo.append(ref.name)
+            for ref in self.deferred.pop(current, ()):
+                self.add(ref.name, self.display_name(mod), ref.lineno, fatal=False,
+                         program=False)
 
     @staticmethod
     def _on_request_only(name: str) -> bool:
@@ -226,10 +321,19 @@ class ModuleGraph:
             self.strings |= result.strings
         program = mod.origin == "program"
         top = mod.name.split(".")[0]
+        reach = mod.dist is None or mod.name in self.reached
+        if mod.dist:
+            self.refs[mod.name] = result.imports
         for ref in result.imports:
             where = self.display_name(mod)
             if self.excluded(ref.name):
                 continue
+            if mod.dist:
+                verdict = self._follows(mod, ref)
+                if verdict == "later":
+                    self.deferred.setdefault(mod.name, []).append(ref)
+                if verdict is not True:
+                    continue
             if not program and ref.lazy and ref.name.split(".")[0] != top \
                     and mod.name in CORE_LAZY_SKIP:
                 # A core module's function importing from elsewhere (os.popen -> subprocess):
@@ -237,7 +341,7 @@ class ModuleGraph:
                 # that every program loads would bundle most of the stdlib into hello world.
                 continue
             found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
-                             program=program)
+                             program=program, reach=reach and not ref.optional)
             if found and ref.fromlist:
                 target = self.modules[ref.name]
                 if target.search_locations is not None:
@@ -245,7 +349,117 @@ class ModuleGraph:
                         sub = f"{ref.name}.{item}"
                         if (program or not self._on_request_only(sub)) and \
                                 self.find(sub) is not None:
-                            self.add(sub, where, ref.lineno, fatal=False, program=program)
+                            self.add(sub, where, ref.lineno, fatal=False, program=program,
+                                     reach=reach and not ref.optional)
+
+    # -- distributions --------------------------------------------------------------------
+
+    def _add_distribution(self, mod: Module) -> None:
+        """Bundle the whole distribution `mod` came from, and follow its modules' imports."""
+        anchor = mod.path or (mod.search_locations[0] if mod.search_locations else "")
+        try:
+            dist = self.index.owner(anchor)
+            if dist is None or dist.name in self.dists:
+                return
+            dist.check_platform(self.machine)
+            dist.check_files()
+        except DistributionError as e:
+            self.problems.append(Problem(mod.name, "", 0, True, text=str(e)))
+            return
+        self.dists[dist.name] = dist
+        mod.dist = dist.name
+        reason = f"{dist.name} (whole distribution, for {mod.name})"
+        members: list[Module] = []
+        file_users: list[str] = []
+        data_files: list[str] = []
+        vendored: list[str] = []
+        for rel in dist.files:
+            full = os.path.join(dist.site_dir, rel)
+            if rel.startswith(dist.dist_info + "/"):
+                self.data[rel] = full
+                continue
+            if rel.split("/")[0].endswith(".libs"):
+                # auditwheel's vendored libraries: from memory they come in as the
+                # extensions' needed libraries; unpacked, beside the package as in site.
+                vendored.append(rel)
+                continue
+            if is_build_only(rel):
+                continue
+            found = module_name(rel)
+            if found is None:
+                if not os.path.isdir(full) and rel.rsplit("/", 1)[-1] != "py.typed":
+                    self.data[rel] = full
+                    self.data_dist[rel] = dist.name
+                    if not is_test_path(rel):
+                        data_files.append(rel)
+                continue
+            name, kind = found
+            if self.excluded(name):
+                continue
+            if name in self.modules:
+                self.modules[name].dist = dist.name
+                continue
+            locs = [os.path.dirname(full)] if kind == "package" else None
+            member = Module(name, kind, full, "thirdparty", dist.site_dir, locs, reason,
+                            dist.name)
+            self.modules[name] = member
+            members.append(member)
+            if kind != "extension" and not is_test_path(rel):
+                with open(full, "rb") as f:
+                    if uses_file_dir(f.read()):
+                        file_users.append(rel)
+        for rel in file_users:
+            here = os.path.dirname(rel) + "/"
+            near = [d for d in data_files if d.startswith(here) or here == "/"]
+            if near:
+                dist.file_bound = True
+                dist.why_files = f"{rel} opens files beside it, such as {near[0]}"
+                break
+        if dist.file_bound:
+            for rel in vendored:
+                self.data[rel] = os.path.join(dist.site_dir, rel)
+                self.data_dist[rel] = dist.name
+        for member in members:
+            if not is_test_path(os.path.relpath(member.path, dist.site_dir)):
+                self._scan(member)
+        self._check_requirements(dist)
+
+    def _follows(self, mod: Module, ref) -> bool:
+        """Should an import in a distribution's code bring in another distribution?
+
+        Yes for the distributions it declares it needs (Requires-Dist, whatever the marker,
+        except extras). An undeclared one, through an unconditional top-level import: only
+        once the program's imports reach the importing module ("later" until then; urllib3's
+        contrib modules import cryptography, for an extra). An optional or lazy import of an
+        undeclared one (rich's numpy support, a plugin probe) never: it is in the bundle only
+        if the program itself imports it.
+        """
+        top = ref.name.split(".")[0]
+        target = self.find(top)
+        if target is None or target.origin != "thirdparty" or target.dist == mod.dist:
+            return True
+        anchor = target.path or (target.search_locations[0] if target.search_locations else "")
+        try:
+            owner = self.index.owner(anchor)
+        except DistributionError:
+            return False
+        if owner is None or owner.name == mod.dist:
+            return True
+        declared = {_canonical(r) for r in self.dists[mod.dist].requires(conditional=True)}
+        if _canonical(owner.name) in declared:
+            return True
+        if ref.optional or ref.lazy:
+            return False
+        return True if mod.name in self.reached else "later"
+
+    def _check_requirements(self, dist: Distribution) -> None:
+        """A distribution's unconditional requirements must be installed too."""
+        installed = {_canonical(d.name) for d in self.index.dists}
+        for req in dist.requires():
+            if _canonical(req) not in installed:
+                self.problems.append(Problem(req, "", 0, True, text=(
+                    f"{dist.label()} requires '{req}', which is not installed for this "
+                    f"Python: install it (python -m pip install {req})")))
 
     def display_name(self, mod: Module) -> str:
         if mod.name in self.display:

@@ -137,9 +137,17 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
         libs[soname] = digest
         plan.boot.append(BootLib(soname, entry, digest, size=os.path.getsize(stripped)))
     provided = frozenset([pysoname, *libs])
+    file_bound = {d.name for d in analysis.dists if d.file_bound}
+    trees: dict[str, list[str]] = {}  # file-bound distribution -> its entries
 
     for mod in analysis.modules:
-        if mod.kind == "namespace":
+        if mod.dist in file_bound:
+            # Served from real files in the cache (see runtime/trees.py): stored as is.
+            path = store.get(mod.file)[0] if mod.kind == "extension" else mod.file
+            if mod.kind != "namespace":
+                plan.add(Entry(mod.archive, path=path))
+                trees.setdefault(mod.dist, []).append(mod.archive)
+        elif mod.kind == "namespace":
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
             needs = needed_libraries(mod.file, libdirs, provided)
@@ -157,6 +165,14 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
         if soname not in {b.soname for b in plan.boot}:
             plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{libs[soname]}/{soname} "
                                  f"{libs[soname]}")
+    dist_infos = {d.dist_info: d.name for d in analysis.dists}
+    for archive, source in sorted(analysis.data.items()):
+        plan.add(Entry(archive, path=source))
+        owner = _data_owner(archive, analysis, dist_infos)
+        if owner in file_bound:
+            trees.setdefault(owner, []).append(archive)
+    for dist in sorted(trees):
+        _add_tree(plan, dist, sorted(trees[dist]))
     main = analysis.main
     plan.manifest.insert(0, f"main {main['kind']} {main['arg']}")
     if main.get("pyc"):
@@ -164,6 +180,32 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
     plan.add(Entry(MANIFEST, data=("\n".join(plan.manifest) + "\n").encode()))
     _add_package_dirs(plan)
     return plan
+
+
+def _data_owner(archive: str, analysis: Analysis, dist_infos: dict[str, str]) -> str | None:
+    """The distribution a data entry belongs to (its metadata stays in the zip: None)."""
+    top = archive.split("/")[0]
+    if top in dist_infos:
+        return None
+    return analysis.data_dist.get(archive)
+
+
+def _add_tree(plan: BundlePlan, dist: str, entries: list[str]) -> None:
+    """Manifest records of a distribution that is unpacked into the cache on first import.
+
+    The key covers every entry's name and bytes, so a changed distribution gets a new
+    directory and an unchanged one is shared by every binary that carries it.
+    """
+    digest = hashlib.sha256()
+    tops = set()
+    for name in entries:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(plan.entries[name].read()).digest())
+        top = name.split("/")[0]
+        tops.add(top[:-4] if top.endswith(".pyc") else top.split(".")[0])
+    key = digest.hexdigest()[:32]
+    plan.manifest.append(f"tree {key} {','.join(sorted(tops))}")
+    plan.manifest.extend(f"file {key} {name}" for name in entries)
 
 
 def _add_package_dirs(plan: BundlePlan) -> None:

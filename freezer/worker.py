@@ -2,9 +2,11 @@
 
 The build host may run freezer on Python 3.11 while freezing for 3.9 or 3.13; the source must
 be parsed with the target's grammar, modules found with the target's own import tables, and
-bytecode made by the target's compiler. So this script is started as
-`TARGET -s -S worker.py` with a JSON request on stdin, and answers with JSON on stdout.
-It never runs inside a frozen program.
+bytecode made by the target's compiler. So this script is started as `TARGET worker.py`
+with a JSON request on stdin, and answers with one line of JSON, the last on stdout. `site`
+runs as it would for `TARGET app.py`, so the target's site-packages, .pth directories and
+editable installs are seen exactly as the program sees them. It never runs inside a frozen
+program.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ import tempfile  # noqa: E402
 # Drop this file's directory (sys.path[0]) so it cannot shadow the stdlib the analysis looks
 # at, and make the freezer package importable instead.
 _HERE = os.path.dirname(os.path.abspath(__file__))
-STDLIB_PATH = [p for p in sys.path[1:] if p]
-sys.path[:] = [os.path.dirname(_HERE)] + STDLIB_PATH
+TARGET_PATH = [p for p in sys.path[1:] if p]
+sys.path[:] = [os.path.dirname(_HERE)] + TARGET_PATH
 
+from freezer.distributions import is_stdlib_entry, stdlib_dirs  # noqa: E402
 from freezer.module_graph import STARTUP_MODULES, ModuleGraph  # noqa: E402
+
+_STDLIB_DIRS = stdlib_dirs()
+STDLIB_PATH = [p for p in TARGET_PATH if is_stdlib_entry(p, _STDLIB_DIRS)]
+SITE_PATH = [p for p in TARGET_PATH if not is_stdlib_entry(p, _STDLIB_DIRS)]
 
 RUNTIME_PACKAGE = "_freezer_runtime"
 # Unchecked hash-based pycs: no timestamps, so builds are reproducible, and zipimport never
@@ -119,7 +126,8 @@ def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]
 def main() -> None:
     request = json.load(sys.stdin)
     reply: dict = {"target": target_facts()}
-    graph = ModuleGraph(request["program_path"], STDLIB_PATH, request["exclude"])
+    graph = ModuleGraph(request["program_path"], STDLIB_PATH, request["exclude"], SITE_PATH,
+                        os.uname().machine)
     compiler = Compiler(request["pyc_cache"])
     try:
         kind, arg, source, display = entry_code(request, graph)
@@ -144,7 +152,8 @@ def main() -> None:
         if mod.name == "__main__" or mod.kind in ("builtin", "frozen"):
             continue
         item = {"name": mod.name, "kind": mod.kind, "origin": mod.origin,
-                "archive": archive_name(mod), "source": mod.path, "reason": mod.reason}
+                "archive": archive_name(mod), "source": mod.path, "reason": mod.reason,
+                "dist": mod.dist}
         if mod.kind in ("source", "package"):
             dfile = os.path.relpath(mod.path, mod.root) if mod.root else mod.path
             try:
@@ -170,7 +179,12 @@ def main() -> None:
                 "file": compiler.pyc(os.path.join(runtime_dir, fn), f"{RUNTIME_PACKAGE}/{fn}"),
             })
     main_source = request["entry"].get("path")
-    reply.update(modules=modules,
+    dists = [{"name": d.name, "version": d.version, "file_bound": d.file_bound,
+              "why": d.why_files, "dist_info": d.dist_info}
+             for d in sorted(graph.dists.values(), key=lambda d: d.name.lower())]
+    data = [{"archive": a, "source": graph.data[a], "dist": graph.data_dist.get(a)}
+            for a in sorted(graph.data)]
+    reply.update(modules=modules, dists=dists, data=data,
                  main={"kind": kind, "arg": arg, "pyc": main_pyc, "source": main_source})
     print(json.dumps(reply))
 

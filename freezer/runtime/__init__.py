@@ -23,6 +23,8 @@ class Manifest:
         self.main_arg = ""
         self.extensions = {}  # module name -> (entry, sha256, [sonames])
         self.libraries = {}  # soname -> (entry, sha256)
+        self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
+        self.tree_names = {}  # top-level module name -> tree key
         for line in text.splitlines():
             fields = line.split(" ")
             if fields[0] == "main":
@@ -32,6 +34,12 @@ class Manifest:
                 self.extensions[fields[1]] = (fields[2], fields[3], libs)
             elif fields[0] == "lib":
                 self.libraries[fields[1]] = (fields[2], fields[3])
+            elif fields[0] == "tree":
+                self.trees[fields[1]] = []
+                for name in fields[2].split(","):
+                    self.tree_names[name] = fields[1]
+            elif fields[0] == "file":
+                self.trees[fields[1]].append(line.split(" ", 2)[2])  # names may hold spaces
 
 
 def _archive():
@@ -61,6 +69,10 @@ def run():
     manifest = Manifest(importer.get_data(MANIFEST).decode())
     sys.frozen = True
     natives.install(exe, importer, manifest)
+    if manifest.trees:
+        from . import trees
+
+        trees.install(importer, manifest)
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild

@@ -73,7 +73,7 @@ def cache_root():
     return home + "/.cache/freezer"
 
 
-def _private_dir(path):
+def private_dir(path):
     """Create `path` (and parents) mode 0700; refuse a directory another user could change."""
     parts = path.split("/")
     for i in range(2, len(parts) + 1):
@@ -126,7 +126,7 @@ class NativeLoader:
                 return path
         except OSError:
             pass
-        _private_dir(directory)
+        private_dir(directory)
         # Random, not the pid: in a pid namespace every racing first run may be pid 2.
         tmp = f"{directory}/.{name}.{posix.urandom(8).hex()}.tmp"
         fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC,

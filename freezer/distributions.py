@@ -1,0 +1,290 @@
+"""Installed distributions of the target environment, read from their `.dist-info` RECORDs.
+
+Runs in the worker, under the target interpreter (3.9-compatible code). A third-party
+distribution is bundled whole once any of its modules is imported: what its RECORD lists is
+what pip put there, so hidden imports inside it, its data files and its metadata all come
+along without guessing. This module finds which distribution owns a file, sorts a
+distribution's files into modules, extension modules, vendored libraries, data and metadata,
+and refuses distributions that cannot work in the frozen program (another platform's wheel, a
+RECORD that does not match the disk), each with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import email.parser
+import importlib.machinery
+import os
+import re
+import sys
+import sysconfig
+
+EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+# Suffixes of native files built for other systems or other CPython versions.
+_FOREIGN_NATIVE = re.compile(
+    r"(\.pyd|\.dll|\.dylib|\.cpython-\d+[a-z]*-[\w-]+\.so|\.cp\d+-win[\w]*\.pyd)$")
+# Files that are not needed at run time: build inputs, type stubs, caches.
+_BUILD_ONLY = (".pyc", ".pyo", ".pyi", ".pxd", ".pxi", ".pyx", ".h", ".hpp", ".c", ".cc",
+               ".cpp", ".a", ".lib", ".exe", ".pc")
+_TEST_DIR = re.compile(r"(^|/)(tests?|testing/tests?)(/|$)")
+
+
+class DistributionError(Exception):
+    """A distribution that cannot be bundled; the message is the one line the user sees."""
+
+
+class Distribution:
+    """One installed distribution: its name, version, and every file its RECORD lists."""
+
+    def __init__(self, site_dir: str, dist_info: str) -> None:
+        self.site_dir = site_dir
+        self.dist_info = dist_info  # directory name, e.g. "numpy-2.4.6.dist-info"
+        meta_path = os.path.join(site_dir, dist_info, "METADATA")
+        try:
+            with open(meta_path, encoding="utf-8", errors="replace") as f:
+                meta = email.parser.Parser().parse(f, headersonly=True)
+            self.name = meta.get("Name") or dist_info.split("-")[0]
+            self.version = meta.get("Version") or "?"
+        except OSError:
+            self.name = dist_info.split("-")[0]
+            self.version = "?"
+        self.files = self._read_record()
+        self.file_bound = False
+        self.why_files = ""
+
+    def label(self) -> str:
+        return f"distribution '{self.name}' {self.version}"
+
+    def _read_record(self) -> list[str]:
+        """Site-relative paths of the files the RECORD lists (outside-site ones dropped)."""
+        record = os.path.join(self.site_dir, self.dist_info, "RECORD")
+        reinstall = f"reinstall it (pip install --force-reinstall {self.name})"
+        try:
+            with open(record, encoding="utf-8", newline="") as f:
+                rows = list(csv.reader(f))
+        except FileNotFoundError:
+            raise DistributionError(
+                f"{self.label()} has no RECORD in {self.dist_info}: {reinstall}") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise DistributionError(
+                f"{self.label()}: RECORD cannot be read ({e}): {reinstall}") from None
+        files = []
+        for number, row in enumerate(rows, 1):
+            if not row:
+                continue
+            if len(row) != 3 or not row[0]:
+                raise DistributionError(
+                    f"{self.label()}: RECORD line {number} is malformed: {reinstall}")
+            path = row[0].replace("\\", "/")
+            if path.startswith("/") or path.startswith("../") or "/../" in path:
+                continue  # console scripts, headers: outside the import tree
+            files.append(path)
+        return files
+
+    def requires(self, conditional: bool = False) -> list[str]:
+        """Names of the distributions this one needs (never those of extras).
+
+        Without `conditional`, only those needed everywhere (no marker at all).
+        """
+        path = os.path.join(self.site_dir, self.dist_info, "METADATA")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                meta = email.parser.Parser().parse(f, headersonly=True)
+        except OSError:
+            return []
+        names = []
+        for req in meta.get_all("Requires-Dist") or []:
+            marker = req.partition(";")[2]
+            if "extra" in marker or (marker and not conditional):
+                continue
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+            if match:
+                names.append(match.group(1))
+        return names
+
+    def check_files(self) -> None:
+        """Every file the RECORD lists must exist, or the installation is broken."""
+        for path in self.files:
+            if "__pycache__/" in path or path.endswith((".pyc", ".pyo")):
+                continue  # caches are rewritten by python itself; their absence is harmless
+            if not os.path.lexists(os.path.join(self.site_dir, path)):
+                raise DistributionError(
+                    f"{self.label()}: its RECORD lists {path}, which is missing: reinstall it "
+                    f"(pip install --force-reinstall {self.name})")
+
+    def check_platform(self, machine: str) -> None:
+        """Refuse a wheel built for another platform or another CPython."""
+        where = f"CPython {sys.version_info[0]}.{sys.version_info[1]} on linux {machine}"
+        fix = f"reinstall it with the target's pip ({sys.executable} -m pip install " \
+              f"--force-reinstall {self.name})"
+        tags = self._wheel_tags()
+        if tags and not any(_tag_fits(t, machine) for t in tags):
+            raise DistributionError(
+                f"{self.label()} is built for {tags[0]}, not for {where}: {fix}")
+        for path in self.files:
+            if _FOREIGN_NATIVE.search(path) and not path.endswith(EXT_SUFFIXES):
+                raise DistributionError(
+                    f"{self.label()} is built for another platform or Python ({path}), "
+                    f"not for {where}: {fix}")
+
+    def _wheel_tags(self) -> list[str]:
+        try:
+            with open(os.path.join(self.site_dir, self.dist_info, "WHEEL"),
+                      encoding="utf-8") as f:
+                return [line.split(":", 1)[1].strip() for line in f
+                        if line.lower().startswith("tag:")]
+        except OSError:
+            return []
+
+
+def _tag_fits(tag: str, machine: str) -> bool:
+    try:
+        interp, abi, plat = tag.split("-")
+    except ValueError:
+        return True  # not a tag we understand: let the file checks decide
+    minor = sys.version_info[1]
+    plats = plat.split(".")
+    plat_ok = any(p == "any" or (p.endswith("_" + machine) and
+                                 p.startswith(("linux", "manylinux"))) for p in plats)
+    interp_ok = False
+    for one in interp.split("."):
+        if one.startswith("py"):
+            interp_ok = interp_ok or one in ("py3", "py30") or one.startswith("py3")
+        elif one.startswith("cp3"):
+            try:
+                version = int(one[3:])
+            except ValueError:
+                continue
+            if abi == "abi3":
+                interp_ok = interp_ok or version <= minor
+            else:
+                interp_ok = interp_ok or version == minor
+    return plat_ok and interp_ok
+
+
+def stdlib_dirs() -> list[str]:
+    """The target's own library directories (not its site-packages)."""
+    paths = sysconfig.get_paths()
+    dirs = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib") if k in paths}
+    dirs |= {os.path.join(d, "lib-dynload") for d in list(dirs)}
+    return sorted(dirs)
+
+
+def is_stdlib_entry(entry: str, stdlib: list[str]) -> bool:
+    """A sys.path entry of the stdlib: inside a stdlib directory but not a site directory."""
+    real = os.path.realpath(entry)
+    if re.search(r"/(site|dist)-packages(/|$)", real):
+        return False
+    if real.endswith(".zip"):
+        return True
+    return any(real == d or real.startswith(d + "/") for d in stdlib)
+
+
+class DistIndex:
+    """Which installed distribution owns which file, for the directories searched."""
+
+    def __init__(self, site_dirs: list[str]) -> None:
+        self.by_file: dict[str, Distribution] = {}
+        self.by_dir: dict[str, list[Distribution]] = {}
+        self.broken: dict[str, DistributionError] = {}  # dist-info path -> why
+        self.dists: list[Distribution] = []
+        for site in site_dirs:
+            try:
+                names = sorted(os.listdir(site))
+            except OSError:
+                continue
+            for name in names:
+                if not name.endswith(".dist-info"):
+                    continue
+                try:
+                    dist = Distribution(site, name)
+                except DistributionError as e:
+                    self.broken[os.path.join(site, name)] = e
+                    self._index_broken(site, name, e)
+                    continue
+                self.dists.append(dist)
+                for path in dist.files:
+                    full = os.path.join(site, path)
+                    self.by_file.setdefault(full, dist)
+                    parent = os.path.dirname(full)
+                    while parent.startswith(site + "/") and parent != site:
+                        owners = self.by_dir.setdefault(parent, [])
+                        if dist not in owners:
+                            owners.append(dist)
+                        parent = os.path.dirname(parent)
+
+    def _index_broken(self, site: str, dist_info: str, error: DistributionError) -> None:
+        """Remember top-level names of a dist whose RECORD is unreadable, for the error."""
+        top = os.path.join(site, dist_info, "top_level.txt")
+        try:
+            with open(top, encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        self.broken[os.path.join(site, line.strip())] = error
+        except OSError:
+            pass
+
+    def owner(self, path: str) -> Distribution | None:
+        """The distribution that installed `path` (a file, or a package directory)."""
+        dist = self.by_file.get(path)
+        if dist is not None:
+            return dist
+        owners = self.by_dir.get(path.rstrip("/"))
+        if owners:
+            return owners[0]
+        for key, error in self.broken.items():
+            if path == key or path.startswith(key + "/") or path.startswith(key + "."):
+                raise error
+        return None
+
+
+def module_name(path: str) -> tuple[str, str] | None:
+    """(module name, kind) of a site-relative file, or None if it is not an importable module.
+
+    kind is "source", "package" or "extension".
+    """
+    if path.endswith(".py"):
+        stem, kind = path[:-3], "source"
+    else:
+        for suffix in EXT_SUFFIXES:
+            if path.endswith(suffix):
+                stem, kind = path[: -len(suffix)], "extension"
+                break
+        else:
+            return None
+    parts = stem.split("/")
+    if parts[-1] == "__init__":
+        if kind != "source":
+            return None
+        parts, kind = parts[:-1], "package"
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts), kind
+
+
+def is_build_only(path: str) -> bool:
+    return path.endswith(_BUILD_ONLY) or "__pycache__/" in path
+
+
+def is_test_path(path: str) -> bool:
+    """Test suites and pytest plugins shipped inside packages: bundled, imports not followed."""
+    return bool(_TEST_DIR.search(path)) or path.rsplit("/", 1)[-1] == "conftest.py"
+
+
+def uses_file_dir(source: bytes) -> bool:
+    """Does this code build paths from its own `__file__` (dirname, Path(...).parent, ...)?"""
+    if b"__file__" not in source:
+        return False
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(
+                isinstance(a, ast.Name) and a.id == "__file__" for a in node.args):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("dirname", "abspath", "realpath", "Path", "PurePath", "join", "split"):
+                return True
+    return False

@@ -1,0 +1,110 @@
+"""Distributions that need real files, unpacked once into the content-addressed cache.
+
+Most packages import from the payload as it is. A few open files beside their own `__file__`
+(the build decides which, see freezer/module_graph.py); for those, the distribution's modules,
+data and vendored libraries are written on first import to <cache>/tree/<key>/, laid out as in
+site-packages, and imported from there by the path-based finder. The key is a hash of the
+entries, so every later run, and every binary carrying the same distribution, finds the tree
+complete and pays one stat. Their metadata stays in the payload, where importlib.metadata
+finds all distributions alike.
+"""
+
+import posix
+import sys
+
+from . import natives
+
+_COMPLETE = ".complete"
+
+
+class TreeFinder:
+    """Meta-path finder for the top-level names of unpacked distributions."""
+
+    def __init__(self, importer, manifest):
+        self.importer = importer
+        self.trees = manifest.trees  # key -> [entry names]
+        self.owner = manifest.tree_names  # top-level name -> key
+        self.ready = {}  # key -> directory
+
+    def find_spec(self, fullname, path=None, target=None):
+        if "." in fullname:
+            return None  # submodules: found by the path finder under the parent's __path__
+        key = self.owner.get(fullname)
+        if key is None:
+            return None
+        directory = self.ready.get(key) or self.unpack(key)
+        from importlib.machinery import PathFinder
+
+        return PathFinder.find_spec(fullname, [directory])
+
+    def unpack(self, key):
+        directory = natives.cache_root() + "/tree/" + key
+        try:
+            posix.stat(directory + "/" + _COMPLETE)
+        except OSError:
+            self._write(key, directory)
+        self.ready[key] = directory
+        return directory
+
+    def _write(self, key, directory):
+        parent = directory.rpartition("/")[0]
+        natives.private_dir(parent)
+        # Random, not the pid: in a pid namespace every racing first run may be pid 2.
+        tmp = f"{parent}/.{key}.{posix.urandom(8).hex()}.tmp"
+        posix.mkdir(tmp, 0o700)
+        made = {tmp}
+        for entry in self.trees[key]:
+            path = tmp + "/" + entry
+            folder = path.rpartition("/")[0]
+            if folder not in made:
+                _makedirs(folder, made)
+            fd = posix.open(path, posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL
+                            | posix.O_CLOEXEC, 0o700)
+            try:
+                data = self.importer.get_data(entry)
+                view = memoryview(data)
+                while view:
+                    view = view[posix.write(fd, view):]
+            finally:
+                posix.close(fd)
+        posix.close(posix.open(tmp + "/" + _COMPLETE, posix.O_WRONLY | posix.O_CREAT, 0o600))
+        try:
+            posix.rename(tmp, directory)
+        except OSError:
+            # Another process finished first (the directory exists and is not empty).
+            _remove_tree(tmp)
+            posix.stat(directory + "/" + _COMPLETE)
+
+
+def _makedirs(folder, made):
+    parts = folder.split("/")
+    for i in range(2, len(parts) + 1):
+        d = "/".join(parts[:i])
+        if d in made:
+            continue
+        try:
+            posix.mkdir(d, 0o700)
+        except FileExistsError:
+            pass
+        made.add(d)
+
+
+def _remove_tree(path):
+    for entry in posix.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            _remove_tree(entry.path)
+        else:
+            posix.unlink(entry.path)
+    posix.rmdir(path)
+
+
+def install(importer, manifest):
+    """Put the tree finder ahead of the path-based finders (and of zipimport)."""
+    finder = TreeFinder(importer, manifest)
+    position = len(sys.meta_path)
+    for i, f in enumerate(sys.meta_path):
+        if getattr(f, "__name__", "") == "PathFinder":
+            position = i
+            break
+    sys.meta_path.insert(position, finder)
+    return finder
