@@ -123,15 +123,26 @@ def site_packages(python: Path) -> Path:
     return found[0]
 
 
+# Builds that failed in this process: every test that needs the venv fails with the same
+# message at once instead of running pip again (a pin without a wheel stays without one).
+_FAILED: dict[tuple[Target, VenvSpec], VenvError] = {}
+
+
 @functools.cache
 def venv_python(target: Target, spec: VenvSpec) -> Path:
     """The python of the `spec` venv for `target`, built first if it is not in the cache."""
+    if (target, spec) in _FAILED:
+        raise _FAILED[target, spec]
     venv = venv_dir(target, spec)
     python = venv / "bin" / "python"
     if not (venv / COMPLETE_MARKER).exists():
         with _locked(venv.with_name(venv.name + ".lock")):
             if not (venv / COMPLETE_MARKER).exists():
-                _build(target, spec, venv)
+                try:
+                    _build(target, spec, venv)
+                except VenvError as exc:
+                    _FAILED[target, spec] = exc
+                    raise
                 _prune(target, spec, venv)
     os.utime(venv)  # recently used: other work trees' pruning keeps it
     return python

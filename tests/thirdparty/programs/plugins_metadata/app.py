@@ -44,11 +44,16 @@ def main() -> None:
 
     data = files("plug_beta") / "data" / "greeting.txt"
     print("resource", data.is_file(), data.read_text(encoding="utf-8").strip())
+    # as_file gives the file itself or a temporary copy (named tmpXXXXgreeting.txt), the
+    # loader's choice: only what is in it and its suffix are the same either way.
     with as_file(data) as path:
         with open(path, encoding="utf-8") as handle:
-            print("as_file", path.name, handle.read().strip())
-    print("package listing", sorted(entry.name for entry in files("plug_beta").iterdir()
-                                    if entry.name != "__pycache__"))
+            print("as_file", path.suffix, path.name.endswith("greeting.txt"),
+                  handle.read().strip())
+    # Code files are left out: a frozen package holds bytecode, not sources (documented).
+    print("package data", sorted(entry.name for entry in files("plug_beta").iterdir()
+                                 if not entry.name.endswith((".py", ".pyc", "__pycache__"))),
+          sorted(entry.name for entry in (files("plug_beta") / "data").iterdir()))
 
 
 if __name__ == "__main__":

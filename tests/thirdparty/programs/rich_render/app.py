@@ -49,10 +49,11 @@ def main() -> None:
     sys.stdout.write(rendered)
     print("rendered bytes", len(rendered.encode()))
     # A plain-text export of the same table, through a recording console.
-    recorder = Console(record=True, width=40, file=open(os.devnull, "w"))
-    table = Table("a", "b")
-    table.add_row("1", "zwei")
-    recorder.print(table)
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        recorder = Console(record=True, width=40, file=devnull)
+        table = Table("a", "b")
+        table.add_row("1", "zwei")
+        recorder.print(table)
     print(recorder.export_text())
 
 
