@@ -15,10 +15,12 @@ import ast
 import csv
 import email.parser
 import importlib.machinery
+import json
 import os
 import re
 import sys
 import sysconfig
+import urllib.parse
 
 EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 # Suffixes of native files built for other systems or other CPython versions.
@@ -52,6 +54,36 @@ class Distribution:
         self.files = self._read_record()
         self.file_bound = False
         self.why_files = ""
+        # Filled when it is bundled (see ModuleGraph): modules that build paths from
+        # __file__, data files, auditwheel's vendored libraries; all site-relative.
+        self.file_users: list[str] = []
+        self.data_files: list[str] = []
+        self.vendored: list[str] = []
+        self.editable_root = self._editable_root()
+
+    def _editable_root(self) -> str | None:
+        """The project directory of an editable install (PEP 610 direct_url.json)."""
+        try:
+            with open(os.path.join(self.site_dir, self.dist_info, "direct_url.json"),
+                      encoding="utf-8") as f:
+                info = json.load(f)
+        except (OSError, ValueError):
+            return None
+        url = info.get("url", "") if isinstance(info, dict) else ""
+        editable = isinstance(info.get("dir_info"), dict) and info["dir_info"].get("editable")
+        if editable and url.startswith("file://"):
+            return os.path.realpath(urllib.parse.unquote(url[len("file://"):]))
+        return None
+
+    @classmethod
+    def loose(cls, name: str, why: str) -> Distribution:
+        """A unit of files that no RECORD describes, unpacked as one (a program package)."""
+        dist = cls.__new__(cls)
+        dist.site_dir, dist.dist_info, dist.name, dist.version = "", "", name, ""
+        dist.files, dist.file_bound, dist.why_files = [], True, why
+        dist.file_users, dist.data_files, dist.vendored = [], [], []
+        dist.editable_root = None
+        return dist
 
     def label(self) -> str:
         return f"distribution '{self.name}' {self.version}"
@@ -102,6 +134,15 @@ class Distribution:
             if match:
                 names.append(match.group(1))
         return names
+
+    def entry_point_groups(self) -> set[str]:
+        path = os.path.join(self.site_dir, self.dist_info, "entry_points.txt")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return {line.strip()[1:-1].strip() for line in f
+                        if line.strip().startswith("[") and line.strip().endswith("]")}
+        except OSError:
+            return set()
 
     def check_files(self) -> None:
         """Every file the RECORD lists must exist, or the installation is broken."""
@@ -161,6 +202,10 @@ def _tag_fits(tag: str, machine: str) -> bool:
             else:
                 interp_ok = interp_ok or version == minor
     return plat_ok and interp_ok
+
+
+def canonical_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def stdlib_dirs() -> list[str]:
@@ -225,11 +270,24 @@ class DistIndex:
         except OSError:
             pass
 
+    def named(self, name: str) -> Distribution | None:
+        """The installed distribution called `name` (PEP 503 normalised), if any."""
+        wanted = canonical_name(name)
+        for dist in self.dists:
+            if canonical_name(dist.name) == wanted:
+                return dist
+        return None
+
     def owner(self, path: str) -> Distribution | None:
         """The distribution that installed `path` (a file, or a package directory)."""
         dist = self.by_file.get(path)
         if dist is not None:
             return dist
+        real = os.path.realpath(path)
+        for dist in self.dists:
+            root = dist.editable_root
+            if root and (real == root or real.startswith(root + "/")):
+                return dist
         owners = self.by_dir.get(path.rstrip("/"))
         if owners:
             return owners[0]
@@ -265,6 +323,16 @@ def module_name(path: str) -> tuple[str, str] | None:
 
 def is_build_only(path: str) -> bool:
     return path.endswith(_BUILD_ONLY) or "__pycache__/" in path
+
+
+_DOCUMENTATION = re.compile(
+    r"(^|/)(LICEN[CS]E|COPYING|NOTICE|AUTHORS|README|CHANGES|CHANGELOG)[^/]*$"
+    r"|\.(md|rst)$|(^|/)(include|lib)/", re.IGNORECASE)
+
+
+def is_documentation(path: str) -> bool:
+    """Licences, read-mes and build inputs: shipped, but never what code opens at run time."""
+    return bool(_DOCUMENTATION.search(path))
 
 
 def is_test_path(path: str) -> bool:

@@ -139,7 +139,7 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and 2 <= len(node.value) <= 24:
+        if isinstance(node.value, str) and 2 <= len(node.value) <= 64:
             self.result.strings.add(node.value)
 
     def _visit_optional(self, nodes: list[ast.AST]) -> None:

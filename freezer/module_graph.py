@@ -11,15 +11,17 @@ import _imp
 import encodings
 import importlib.machinery
 import os
-import re
 import sys
+import sysconfig
 from dataclasses import dataclass
 
 from freezer.distributions import (
     DistIndex,
     Distribution,
     DistributionError,
+    canonical_name,
     is_build_only,
+    is_documentation,
     is_test_path,
     module_name,
     uses_file_dir,
@@ -61,6 +63,10 @@ IMPLICIT_IMPORTS = {
     "_sqlite3": ("sqlite3", "sqlite3.dump"),  # Connection.iterdump, from C
     "logging": ("traceback",),
 }
+# sysconfig imports its build-time data module under a name made at run time.
+_SYSCONFIGDATA = getattr(sysconfig, "_get_sysconfigdata_name", lambda: "")()
+if _SYSCONFIGDATA:
+    IMPLICIT_IMPORTS["sysconfig"] = (_SYSCONFIGDATA,)
 
 # Modules nearly every program loads, whose lazy imports of other packages serve rarely used
 # features (os.popen -> subprocess, functools.singledispatch -> typing): those are not
@@ -79,10 +85,6 @@ CORE_LAZY_SKIP = frozenset({
 STARTUP_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "encodings.latin_1",
                    "encodings.ascii", "codecs", "io", "abc", "_bootlocale")
 _EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass
@@ -129,6 +131,8 @@ class ModuleGraph:
         # distribution), and the imports of other distributions waiting for that.
         self.reached: set[str] = set()
         self.deferred: dict[str, list] = {}
+        # Top-level package no distribution owns -> its data files (archive names).
+        self.loose_data: dict[str, list[str]] = {}
         self.refs: dict[str, list] = {}  # distribution module -> its imports
         self.modules: dict[str, Module] = {}
         self.missing: dict[str, None] = {}
@@ -290,7 +294,8 @@ class ModuleGraph:
             mod = self.modules[current]
             for ref in self.refs.get(current, ()):
                 target = self.modules.get(ref.name)
-                if target is not None and target.dist == mod.dist and not ref.optional:
+                followed = not (ref.optional or ref.lazy)
+                if target is not None and target.dist == mod.dist and followed:
                     todo.append(ref.name)
             for ref in self.deferred.pop(current, ()):
                 self.add(ref.name, self.display_name(mod), ref.lineno, fatal=False,
@@ -341,7 +346,7 @@ class ModuleGraph:
                 # that every program loads would bundle most of the stdlib into hello world.
                 continue
             found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
-                             program=program, reach=reach and not ref.optional)
+                             program=program, reach=reach and not (ref.optional or ref.lazy))
             if found and ref.fromlist:
                 target = self.modules[ref.name]
                 if target.search_locations is not None:
@@ -350,7 +355,7 @@ class ModuleGraph:
                         if (program or not self._on_request_only(sub)) and \
                                 self.find(sub) is not None:
                             self.add(sub, where, ref.lineno, fatal=False, program=program,
-                                     reach=reach and not ref.optional)
+                                     reach=reach and not (ref.optional or ref.lazy))
 
     # -- distributions --------------------------------------------------------------------
 
@@ -359,16 +364,36 @@ class ModuleGraph:
         anchor = mod.path or (mod.search_locations[0] if mod.search_locations else "")
         try:
             dist = self.index.owner(anchor)
-            if dist is None or dist.name in self.dists:
-                return
-            dist.check_platform(self.machine)
-            dist.check_files()
         except DistributionError as e:
             self.problems.append(Problem(mod.name, "", 0, True, text=str(e)))
             return
+        if dist is not None and dist.editable_root:
+            # Its code stays where the project is, module by module, like the program's;
+            # what the install put in site-packages is only its metadata.
+            self._bundle_distribution(dist, f"for {mod.name}", metadata_only=True)
+        elif dist is not None:
+            mod.dist = dist.name
+            self._bundle_distribution(dist, f"for {mod.name}")
+
+    def _bundle_distribution(self, dist: Distribution, why: str,
+                             metadata_only: bool = False) -> None:
+        """Every file of `dist` its RECORD lists, then the distributions it needs."""
+        if dist.name in self.dists:
+            return
+        try:
+            dist.check_platform(self.machine)
+            dist.check_files()
+        except DistributionError as e:
+            self.problems.append(Problem(dist.name, "", 0, True, text=str(e)))
+            return
         self.dists[dist.name] = dist
-        mod.dist = dist.name
-        reason = f"{dist.name} (whole distribution, for {mod.name})"
+        if metadata_only:
+            for rel in dist.files:
+                if rel.startswith(dist.dist_info + "/"):
+                    self.data[rel] = os.path.join(dist.site_dir, rel)
+            self._add_requirements(dist)
+            return
+        reason = f"{dist.name} (whole distribution, {why})"
         members: list[Module] = []
         file_users: list[str] = []
         data_files: list[str] = []
@@ -390,7 +415,7 @@ class ModuleGraph:
                 if not os.path.isdir(full) and rel.rsplit("/", 1)[-1] != "py.typed":
                     self.data[rel] = full
                     self.data_dist[rel] = dist.name
-                    if not is_test_path(rel):
+                    if not is_test_path(rel) and not is_documentation(rel):
                         data_files.append(rel)
                 continue
             name, kind = found
@@ -408,21 +433,111 @@ class ModuleGraph:
                 with open(full, "rb") as f:
                     if uses_file_dir(f.read()):
                         file_users.append(rel)
-        for rel in file_users:
-            here = os.path.dirname(rel) + "/"
-            near = [d for d in data_files if d.startswith(here) or here == "/"]
-            if near:
-                dist.file_bound = True
-                dist.why_files = f"{rel} opens files beside it, such as {near[0]}"
-                break
-        if dist.file_bound:
-            for rel in vendored:
-                self.data[rel] = os.path.join(dist.site_dir, rel)
-                self.data_dist[rel] = dist.name
+        dist.file_users, dist.data_files, dist.vendored = file_users, data_files, vendored
         for member in members:
             if not is_test_path(os.path.relpath(member.path, dist.site_dir)):
                 self._scan(member)
+        self._add_requirements(dist)
+
+    def _add_requirements(self, dist: Distribution) -> None:
+        """What it declares it needs, even if no import shows it (cryptography's Rust code
+        imports cffi's _cffi_backend); conditional ones only if installed."""
         self._check_requirements(dist)
+        for req in dist.requires(conditional=True):
+            needed = self.index.named(req)
+            if needed is not None:
+                self._bundle_distribution(needed, f"required by {dist.name}")
+
+    def add_package_data(self) -> None:
+        """Data files in the program's packages (and other packages no RECORD describes).
+
+        Everything in a bundled package's directory that is not code comes along, through
+        directories that are not packages themselves (templates/, static/), as a wheel built
+        from the project with package data would.
+        """
+        for mod in list(self.modules.values()):
+            if mod.kind != "package" or mod.dist or mod.origin == "stdlib" or not mod.root:
+                continue
+            top = os.path.dirname(mod.path)
+            for folder, dirs, files in os.walk(top):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
+                                 and not os.path.exists(os.path.join(folder, d, "__init__.py")))
+                for name in sorted(files):
+                    full = os.path.join(folder, name)
+                    rel = os.path.relpath(full, mod.root).replace(os.sep, "/")
+                    if name.startswith(".") or name.endswith(".py") or is_build_only(rel) \
+                            or module_name(rel) is not None:
+                        continue
+                    self.data[rel] = full
+                    self.loose_data.setdefault(mod.name.split(".")[0], []).append(rel)
+
+    def decide_file_bound(self) -> None:
+        """Which distributions must be real files: code the program runs builds paths from
+        its own `__file__`, and data files sit beside it.
+
+        Only modules the program reaches count: numpy's f2py opens its templates that way,
+        but a program that never imports f2py should not unpack numpy for it.
+        """
+        for dist in self.dists.values():
+            for rel in dist.file_users:
+                found = module_name(rel)
+                if found is None or found[0] not in self.reached:
+                    continue
+                here = os.path.dirname(rel) + "/"
+                near = [d for d in dist.data_files if d.startswith(here) or here == "/"]
+                if near:
+                    dist.file_bound = True
+                    dist.why_files = f"{rel} opens files beside it, such as {near[0]}"
+                    break
+            if dist.file_bound:
+                for rel in dist.vendored:
+                    self.data[rel] = os.path.join(dist.site_dir, rel)
+                    self.data_dist[rel] = dist.name
+        self._decide_loose_packages()
+
+    def _decide_loose_packages(self) -> None:
+        """The same rule for top-level packages no distribution owns (the program's own,
+        editable installs): one that must be real files becomes a tree of its own."""
+        for top, data in sorted(self.loose_data.items()):
+            members = [m for m in self.modules.values() if m.dist is None and m.path
+                       and (m.name == top or m.name.startswith(top + "."))]
+            for mod in members:
+                if mod.name not in self.reached or mod.kind == "extension":
+                    continue
+                with open(mod.path, "rb") as f:
+                    if not uses_file_dir(f.read()):
+                        continue
+                rel = os.path.relpath(mod.path, mod.root).replace(os.sep, "/")
+                here = os.path.dirname(rel) + "/"
+                near = [d for d in data if d.startswith(here)]
+                if not near:
+                    continue
+                tree = Distribution.loose(f"{top} (files)", f"{rel} opens files beside it, "
+                                          f"such as {near[0]}")
+                self.dists[tree.name] = tree
+                for member in members:
+                    member.dist = tree.name
+                for d in data:
+                    self.data_dist[d] = tree.name
+                break
+
+    def add_plugins(self) -> None:
+        """Bundle the distributions that register entry points in a group bundled code names.
+
+        Plugins are found through metadata, never imported by name; a group name spelled in
+        bundled code ("fzt.plugins", "pygments.lexers") is the one sign a scan can see.
+        """
+        changed = True
+        while changed:
+            changed = False
+            for dist in self.index.dists:
+                if dist.name in self.dists:
+                    continue
+                groups = dist.entry_point_groups() - {"console_scripts", "gui_scripts"}
+                named = groups & self.strings
+                if named:
+                    self._bundle_distribution(dist, f"plugin in group {sorted(named)[0]}")
+                    changed = True
 
     def _follows(self, mod: Module, ref) -> bool:
         """Should an import in a distribution's code bring in another distribution?
@@ -445,8 +560,8 @@ class ModuleGraph:
             return False
         if owner is None or owner.name == mod.dist:
             return True
-        declared = {_canonical(r) for r in self.dists[mod.dist].requires(conditional=True)}
-        if _canonical(owner.name) in declared:
+        declared = {canonical_name(r) for r in self.dists[mod.dist].requires(conditional=True)}
+        if canonical_name(owner.name) in declared:
             return True
         if ref.optional or ref.lazy:
             return False
@@ -454,9 +569,9 @@ class ModuleGraph:
 
     def _check_requirements(self, dist: Distribution) -> None:
         """A distribution's unconditional requirements must be installed too."""
-        installed = {_canonical(d.name) for d in self.index.dists}
+        installed = {canonical_name(d.name) for d in self.index.dists}
         for req in dist.requires():
-            if _canonical(req) not in installed:
+            if canonical_name(req) not in installed:
                 self.problems.append(Problem(req, "", 0, True, text=(
                     f"{dist.label()} requires '{req}', which is not installed for this "
                     f"Python: install it (python -m pip install {req})")))

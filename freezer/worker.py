@@ -135,7 +135,10 @@ def main() -> None:
             graph.add(name, fatal=False, program=False)
         for name in request["include"]:
             graph.add(name, "--include-module", 0)
+        graph.add_plugins()
         graph.add_codecs()
+        graph.add_package_data()
+        graph.decide_file_bound()
         main_pyc = compiler.pyc(None, display, source) if kind == "script" else None
     except SyntaxError as e:
         reply["fatal"] = f"{e.filename}:{e.lineno}: syntax error: {e.msg}"
