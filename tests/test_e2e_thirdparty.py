@@ -267,6 +267,38 @@ def test_missing_dependency(py311: Target, tmp_path: Path) -> None:
                           [], r"cannot find module 'fzt_never_installed_pkg'")
 
 
+@dataclass(frozen=True)
+class Scratch:
+    """Where a test installs a damaged distribution, and how the program then finds it."""
+
+    python: Path  # the --python to freeze for, and to run the program with
+    site: Path  # the directory the distribution is installed into
+    freeze_args: tuple[str, ...]  # what the freeze command line needs besides the script
+    plain_env: dict[str, str]  # what python needs to find it
+
+
+# Where the damaged distribution lives: in the site-packages of the --python venv (the usual
+# case), or in a directory given with --path (`pip install --target DIR`, then --path DIR).
+LOCATIONS = ("site-packages", "path-dir")
+
+
+def _scratch(location: str, py311: Target, tmp_path: Path) -> Scratch:
+    """A fresh place for a damaged distribution: a venv of the test's own, or a directory
+    beside the cached empty venv."""
+    if location == "site-packages":
+        venv = tmp_path / "venv"
+        done = subprocess.run([str(py311.path), "-m", "venv", "--without-pip", str(venv)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        python = venv / "bin" / "python"
+        return Scratch(python, site_packages(python), ("--python", str(python)), {})
+    python = venv_python(py311, BARE)
+    site = tmp_path / "site"
+    site.mkdir()
+    return Scratch(python, site, ("--python", str(python), "--path", str(site)),
+                   {"PYTHONPATH": str(site)})
+
+
 # PyYAML's release in the full venv's pins, installed here from wheels for other targets.
 PYYAML_PIN = "PyYAML==6.0.3"
 FOREIGN_WHEELS = {
@@ -277,51 +309,44 @@ FOREIGN_WHEELS = {
 }
 
 
+@pytest.mark.parametrize("location", LOCATIONS)
 @pytest.mark.parametrize("wheel", sorted(FOREIGN_WHEELS))
-def test_wheel_for_another_target(wheel: str, py311: Target, tmp_path: Path) -> None:
+def test_wheel_for_another_target(wheel: str, location: str, py311: Target,
+                                  tmp_path: Path) -> None:
     """A wheel for another platform or Python version: the line names the distribution and
     says what it was built for. Python itself runs the program (PyYAML falls back to pure
     Python when its C extension cannot load), so only the tool can tell the user."""
-    site = tmp_path / "site"
-    _pip_target(site, "--only-binary=:all:", *FOREIGN_WHEELS[wheel], PYYAML_PIN)
-    assert not list(site.glob("yaml/_yaml.cpython-311-*.so")), "got a wheel for 3.11 on Linux"
+    scratch = _scratch(location, py311, tmp_path)
+    _pip_target(scratch.site, "--only-binary=:all:", *FOREIGN_WHEELS[wheel], PYYAML_PIN)
+    assert not list(scratch.site.glob("yaml/_yaml.cpython-311-*.so")), "a wheel for 3.11 Linux"
     program_dir = FAILING / "uses_yaml"
-    python = venv_python(py311, BARE)
-    plain = run_plain(python, ["app.py"], program_dir=program_dir, env={"PYTHONPATH": str(site)},
-                      workdir=tmp_path / "plain")
+    plain = run_plain(scratch.python, ["app.py"], program_dir=program_dir,
+                      env=scratch.plain_env, workdir=tmp_path / "plain")
     assert plain.returncode == 0 and "yaml 6.0.3 {'a': 1}" in plain.out, plain.describe()
-    _assert_clear_failure(program_dir,
-                          ["app.py", "--python", str(python), "--path", str(site)],
-                          tmp_path / "out", [site], r"pyyaml.*built for|built for.*pyyaml")
+    _assert_clear_failure(program_dir, ["app.py", *scratch.freeze_args], tmp_path / "out",
+                          [scratch.site], r"pyyaml.*built for|built for.*pyyaml")
 
 
-def _broken_record_site(tmp_path: Path, damage: str) -> Path:
-    """fzt-broken-record installed into a scratch directory, then damaged."""
+@pytest.mark.parametrize("location", LOCATIONS)
+@pytest.mark.parametrize("damage", ["listed-file-deleted", "record-garbled"])
+def test_broken_record(damage: str, location: str, py311: Target, tmp_path: Path) -> None:
+    """A distribution whose RECORD does not match its files (one it lists was deleted) or
+    cannot be read: the line names the distribution and its RECORD. The distribution's name
+    (fzt-broken-record) is not its module's (brokenrec), so naming the module is not enough."""
+    scratch = _scratch(location, py311, tmp_path)
     source = tmp_path / "source"
-    # A copy: pip builds a local directory in place.
-    shutil.copytree(LOCAL_PACKAGES / "brokenrec", source)
-    site = tmp_path / "site"
-    _pip_target(site, str(source))
-    record = next(site.glob("fzt_broken_record-*.dist-info")) / "RECORD"
+    shutil.copytree(LOCAL_PACKAGES / "brokenrec", source)  # a copy: pip builds in place
+    _pip_target(scratch.site, str(source))
+    record = next(scratch.site.glob("fzt_broken_record-*.dist-info")) / "RECORD"
     assert "brokenrec/extra.py," in record.read_text()
     if damage == "listed-file-deleted":
-        (site / "brokenrec" / "extra.py").unlink()
+        (scratch.site / "brokenrec" / "extra.py").unlink()
     else:
         record.write_bytes(b"\xff\xfe\x00garbage,\x00\n")  # not even text
-    return site
-
-
-@pytest.mark.parametrize("damage", ["listed-file-deleted", "record-garbled"])
-def test_broken_record(damage: str, py311: Target, tmp_path: Path) -> None:
-    """A distribution whose RECORD does not match its files (one it lists was deleted) or
-    cannot be read: the line names the distribution and its RECORD."""
-    site = _broken_record_site(tmp_path, damage)
     program_dir = FAILING / "uses_brokenrec"
-    python = venv_python(py311, BARE)
-    plain = run_plain(python, ["app.py"], program_dir=program_dir, env={"PYTHONPATH": str(site)},
-                      workdir=tmp_path / "plain")
+    plain = run_plain(scratch.python, ["app.py"], program_dir=program_dir,
+                      env=scratch.plain_env, workdir=tmp_path / "plain")
     assert plain.returncode == 0 and plain.out == "brokenrec works\n", plain.describe()
-    _assert_clear_failure(program_dir,
-                          ["app.py", "--python", str(python), "--path", str(site)],
-                          tmp_path / "out", [site],
+    _assert_clear_failure(program_dir, ["app.py", *scratch.freeze_args], tmp_path / "out",
+                          [scratch.site],
                           r"fzt[-_.]broken[-_.]record.*RECORD|RECORD.*fzt[-_.]broken[-_.]record")
