@@ -26,6 +26,7 @@ from freezer.distributions import (
     module_name,
     uses_file_dir,
 )
+from freezer.hints import hinted_imports
 from freezer.imports_scan import scan_source
 
 # Tooling, test and other-platform parts of the stdlib, reached only through lazy or optional
@@ -206,7 +207,7 @@ class ModuleGraph:
         anchor = path or (list(locs)[0] if locs else "")
         root = self._root_of(anchor, name)
         if origin is None:
-            if root in self.program_path:
+            if root in self.program_path and not self._installed(anchor):
                 origin = "program"
             elif root in self.stdlib_path:
                 origin = "stdlib"
@@ -214,6 +215,13 @@ class ModuleGraph:
                 origin = "thirdparty"
         return Module(name, kind, path, origin, root,
                       list(locs) if locs is not None else None)
+
+    def _installed(self, path: str) -> bool:
+        """Was `path` installed by a distribution (pip install --target DIR, --path DIR)?"""
+        try:
+            return self.index.owner(path) is not None
+        except DistributionError:
+            return True  # broken: reported when the distribution is bundled
 
     @staticmethod
     def _find_by_meta_path(name: str):
@@ -280,6 +288,9 @@ class ModuleGraph:
             self._scan(mod)
             for implicit in IMPLICIT_IMPORTS.get(sub, ()):
                 self.add(implicit, f"{sub} (implicit)", 0, fatal=False, program=False)
+            for hinted in hinted_imports(sub):
+                if self.find(hinted) is not None:
+                    self.add(hinted, f"{sub} (built-in hint)", 0, fatal=False, program=False)
         return True
 
     def _reach(self, name: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -69,7 +70,8 @@ class NativeStore:
 
     def get(self, path: str) -> tuple[str, str]:
         st = os.stat(path)
-        ident = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{self.strip}"
+        strip = self.strip if _strippable(path) else None
+        ident = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{strip}"
         key = hashlib.sha256(ident.encode()).hexdigest()[:32]
         out_dir = self.dir / key
         out, meta = out_dir / os.path.basename(path), out_dir / "sha256"
@@ -80,8 +82,8 @@ class NativeStore:
         os.close(fd)
         try:
             shutil.copyfile(path, tmp)
-            if self.strip:
-                subprocess.run([self.strip, "--strip-unneeded", tmp], check=True,
+            if strip:
+                subprocess.run([strip, "--strip-unneeded", tmp], check=True,
                                capture_output=True)
             with open(tmp, "rb") as f:
                 digest = hashlib.sha256(f.read()).hexdigest()
@@ -93,6 +95,17 @@ class NativeStore:
         meta_tmp.write_text(digest)
         os.replace(meta_tmp, meta)
         return str(out), digest
+
+
+def _strippable(path: str) -> bool:
+    """Strip the interpreter's and the system's files, never a wheel's.
+
+    Wheels come stripped already, and auditwheel rewrites their headers with patchelf in
+    ways `strip` can break: numpy's vendored OpenBLAS comes out with segments that are no
+    longer page-aligned, and will not load.
+    """
+    real = os.path.realpath(path)
+    return not re.search(r"/(site|dist)-packages/|\.libs/", real)
 
 
 def libpython_path(target: dict) -> str:
