@@ -24,6 +24,9 @@ from pathlib import Path
 __all__ = ["BootloaderError", "bootloader_for", "cache_root"]
 
 BOOT_C = Path(__file__).with_name("boot.c")
+# -pthread: the first start hashes libpython on a second thread while it is decompressed.
+CFLAGS = ["-O2", "-s", "-pthread", "-Wl,--gc-sections"]
+LIBS = ["-ldl"]
 
 
 class BootloaderError(Exception):
@@ -87,8 +90,8 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
         ) from exc
     os.close(fd)
     try:
-        cmd = [*compiler, "-O2", "-s", "-Wl,--gc-sections", f"-I{include}", str(BOOT_C),
-               "-o", tmp, str(libzstd), "-ldl"]
+        cmd = [*compiler, *CFLAGS, f"-I{include}", str(BOOT_C), "-o", tmp, str(libzstd),
+               *LIBS]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
         except OSError as exc:
@@ -159,7 +162,7 @@ def _cache_key(include: Path, version: str, compiler: list[str], libzstd: Path) 
     for name in ("pyconfig.h", "patchlevel.h"):
         header = include / name
         part(header.read_bytes() if header.is_file() else b"")
-    part(os.fsencode(shlex.join(compiler)))
+    part(os.fsencode(shlex.join([*compiler, *CFLAGS, *LIBS])))
     # The library goes into the binary; its identity is enough (hashing 1 MB on every freeze
     # would cost more than the rest of the key).
     st = libzstd.stat()

@@ -17,9 +17,13 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <zstd.h> /* linked statically (libzstd.a): the bootloader needs nothing on the target */
+/* Linked statically (libzstd.a), so the bootloader needs nothing on the target; that is also
+ * what makes the "static linking only" API (a stable output buffer) safe to use. */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -359,23 +363,77 @@ static void sha256_blocks(uint32_t h[8], const unsigned char *b, size_t n)
     sha256_blocks_c(h, b, n);
 }
 
-/* Hashes `size` bytes at `p` into 64 lowercase hex digits. */
-static void sha256_mem(const unsigned char *p, uint64_t size, char hex[65])
+static const uint32_t SHA256_INIT[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+/* Finishes a hash whose state `h` covers the first `done` bytes of p (a multiple of 64). */
+static void sha256_finish(uint32_t h[8], const unsigned char *p, uint64_t done, uint64_t size,
+                          char hex[65])
 {
-    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    uint64_t full = size / 64;
-    sha256_blocks(h, p, (size_t)full);
+    uint64_t full = size / 64 * 64;
+    sha256_blocks(h, p + done, (size_t)((full - done) / 64));
     /* The tail: the rest, 0x80, zeros, and the 64-bit big-endian bit count. */
     unsigned char last[128] = {0};
     size_t rest = (size_t)(size % 64), total = rest + 9 <= 64 ? 64 : 128;
-    memcpy(last, p + full * 64, rest);
+    memcpy(last, p + full, rest);
     last[rest] = 0x80;
     for (int i = 0; i < 8; i++)
         last[total - 1 - i] = (unsigned char)(size * 8 >> (8 * i));
     sha256_blocks(h, last, total / 64);
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", (unsigned)(h[i / 4] >> (24 - 8 * (i % 4))) & 0xffu);
+}
+
+/* Hashes `size` bytes at `p` into 64 lowercase hex digits. */
+static void sha256_mem(const unsigned char *p, uint64_t size, char hex[65])
+{
+    uint32_t h[8];
+    memcpy(h, SHA256_INIT, sizeof h);
+    sha256_finish(h, p, 0, size, hex);
+}
+
+/* Hashing on a second thread, following a producer that fills `data` front to back: on a
+ * first start, libpython's SHA-256 then costs no time beside its decompression. */
+struct hasher {
+    const unsigned char *data;
+    uint64_t size;
+    uint64_t ready; /* bytes the producer has written; guarded by mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    char hex[65];
+};
+
+#define HASH_STEP (256u << 10) /* wake the hasher per this much new data */
+
+static void *hasher_main(void *arg)
+{
+    struct hasher *hs = arg;
+    uint32_t h[8];
+    memcpy(h, SHA256_INIT, sizeof h);
+    uint64_t done = 0;
+    for (;;) {
+        pthread_mutex_lock(&hs->mu);
+        while (hs->ready < hs->size && hs->ready - done < HASH_STEP)
+            pthread_cond_wait(&hs->cv, &hs->mu);
+        uint64_t ready = hs->ready;
+        pthread_mutex_unlock(&hs->mu);
+        if (ready == hs->size)
+            break;
+        uint64_t upto = ready / 64 * 64;
+        sha256_blocks(h, hs->data + done, (size_t)((upto - done) / 64));
+        done = upto;
+    }
+    sha256_finish(h, hs->data, done, hs->size, hs->hex);
+    return NULL;
+}
+
+static void hasher_advance(struct hasher *hs, uint64_t ready)
+{
+    pthread_mutex_lock(&hs->mu);
+    hs->ready = ready;
+    pthread_cond_signal(&hs->cv);
+    pthread_mutex_unlock(&hs->mu);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -407,25 +465,60 @@ static const unsigned char *map_range(int self, uint64_t off, uint64_t len, void
     return *base == MAP_FAILED ? NULL : (const unsigned char *)*base + (off - start);
 }
 
-/* Decompresses a compressed library into fresh anonymous memory (munmap it with l->size).
- * Bad data is a damaged executable: the frame carries a checksum of its content. */
-static unsigned char *unpack(int self, const struct lib *l)
+/* Decompresses a compressed library into fresh anonymous memory (munmap it with l->size),
+ * and with `hex` also computes its SHA-256, on a second thread as the data comes out.  Bad
+ * data is a damaged executable: the frame carries a checksum of its content. */
+static unsigned char *unpack(int self, const struct lib *l, char hex[65])
 {
     void *base;
     size_t span;
     const unsigned char *src = map_range(self, l->offset, l->csize, &base, &span);
     if (!src)
         fail("cannot map %s: %s", l->soname, strerror(errno));
-    void *dst = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (dst == MAP_FAILED)
+    /* Populated up front: one call instead of a page fault per 4 KiB as it fills. */
+    unsigned char *dst = mmap(NULL, l->size, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    if ((void *)dst == MAP_FAILED || !dctx)
         fail("out of memory for %s (%llu bytes)", l->soname, (unsigned long long)l->size);
-    size_t got = ZSTD_decompress(dst, l->size, src, l->csize);
+    /* The whole output buffer stays put, so zstd decodes straight into it (no window copy). */
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_stableOutBuffer, 1);
+
+    static struct hasher hs;
+    int threaded = 0;
+    if (hex) {
+        hs = (struct hasher){.data = dst, .size = l->size};
+        pthread_mutex_init(&hs.mu, NULL);
+        pthread_cond_init(&hs.cv, NULL);
+        threaded = pthread_create(&hs.thread, NULL, hasher_main, &hs) == 0;
+    }
+    ZSTD_outBuffer out = {dst, l->size, 0};
+    ZSTD_inBuffer in = {src, 0, 0};
+    size_t ret = 1;
+    while (ret != 0) {
+        /* Input in slices, so that output comes out (and the hasher runs) as we go. */
+        if (in.size == in.pos && in.size < l->csize)
+            in.size = in.size + (64u << 10) < l->csize ? in.size + (64u << 10) : l->csize;
+        else if (in.size == in.pos)
+            damaged("%s: truncated zstd frame", l->soname);
+        ret = ZSTD_decompressStream(dctx, &out, &in);
+        if (ZSTD_isError(ret))
+            damaged("%s: %s", l->soname, ZSTD_getErrorName(ret));
+        if (threaded && ret != 0)
+            hasher_advance(&hs, out.pos);
+    }
+    ZSTD_freeDCtx(dctx);
     munmap(base, span);
-    if (ZSTD_isError(got))
-        damaged("%s: %s", l->soname, ZSTD_getErrorName(got));
-    if (got != l->size)
-        damaged("%s: decompressed to %zu bytes, not %llu", l->soname, got,
+    if (out.pos != l->size)
+        damaged("%s: decompressed to %zu bytes, not %llu", l->soname, out.pos,
                 (unsigned long long)l->size);
+    if (threaded) {
+        hasher_advance(&hs, l->size);
+        pthread_join(hs.thread, NULL);
+        memcpy(hex, hs.hex, 65);
+    } else if (hex) {
+        sha256_mem(dst, l->size, hex);
+    }
     return dst;
 }
 
@@ -510,15 +603,15 @@ static int cached_ok(const struct lib *l, const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == l->size;
 }
 
-/* Writes the library (its bytes in memory) to a temp file beside `final` after checking their
- * SHA-256, then renames it into place: rename() is atomic, so racing first runs never see a
- * partial file.  Returns NULL, or why the cache cannot be written (a SHA-256 mismatch is a
- * damaged executable, not a cache problem). */
-static const char *write_cache_file(const struct lib *l, const unsigned char *data, char *final)
+/* Writes the library (its bytes in memory, whose SHA-256 is `hex`) to a temp file beside
+ * `final` after checking that hash, then renames it into place: rename() is atomic, so racing
+ * first runs never see a partial file.  Returns NULL, or why the cache cannot be written (a
+ * SHA-256 mismatch is a damaged executable, not a cache problem). */
+static const char *write_cache_file(const struct lib *l, const unsigned char *data,
+                                    const char *hex, char *final)
 {
     static char why[PATH_MAX + 64];
-    char hex[65], tmp[PATH_MAX];
-    sha256_mem(data, l->size, hex);
+    char tmp[PATH_MAX];
     if (strcmp(hex, l->sha) != 0)
         damaged("%s: SHA-256 mismatch", l->soname);
 
@@ -564,7 +657,9 @@ static void *load_stored_from_cache(int self, const struct lib *l)
         const unsigned char *data = map_range(self, l->offset, l->size, &base, &span);
         if (!data)
             fail("cannot map %s: %s", l->soname, strerror(errno));
-        why = write_cache_file(l, data, path);
+        char hex[65];
+        sha256_mem(data, l->size, hex);
+        why = write_cache_file(l, data, hex, path);
         munmap(base, span);
         if (why)
             fail("%s", why);
@@ -587,9 +682,10 @@ static void *load_compressed(int self, const struct lib *l)
             fail("cannot load %s", dlerror());
         return h;
     }
-    unsigned char *data = unpack(self, l);
+    char hex[65];
+    unsigned char *data = unpack(self, l, why ? NULL : hex); /* hashed only for the cache */
     void *h = NULL;
-    if (!why && !(why = write_cache_file(l, data, path))) {
+    if (!why && !(why = write_cache_file(l, data, hex, path))) {
         if (!(h = dlopen_global(path)))
             fail("cannot load %s", dlerror());
     } else if (!no_memfd()) {
