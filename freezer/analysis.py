@@ -63,6 +63,8 @@ class Analysis:
     dists: list[BundledDist] = field(default_factory=list)
     data: dict[str, str] = field(default_factory=dict)  # archive name -> file
     data_dist: dict[str, str] = field(default_factory=dict)  # archive name -> distribution
+    # auditwheel's vendored libraries: (archive name, file, distribution)
+    vendored: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def clean_env() -> dict[str, str]:
@@ -112,5 +114,6 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
              for d in reply.get("dists", [])]
     data = {d["archive"]: d["source"] for d in reply.get("data", [])}
     data_dist = {d["archive"]: d["dist"] for d in reply.get("data", []) if d.get("dist")}
+    vendored = [(v["archive"], v["source"], v["dist"]) for v in reply.get("vendored", [])]
     return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
-                    dists, data, data_dist)
+                    dists, data, data_dist, vendored)

@@ -232,7 +232,8 @@ class DistIndex:
     def __init__(self, site_dirs: list[str]) -> None:
         self.by_file: dict[str, Distribution] = {}
         self.by_dir: dict[str, list[Distribution]] = {}
-        self.broken: dict[str, DistributionError] = {}  # dist-info path -> why
+        # site directory -> its distributions whose RECORD cannot be read
+        self.broken: dict[str, list[DistributionError]] = {}
         self.dists: list[Distribution] = []
         for site in site_dirs:
             try:
@@ -245,8 +246,7 @@ class DistIndex:
                 try:
                     dist = Distribution(site, name)
                 except DistributionError as e:
-                    self.broken[os.path.join(site, name)] = e
-                    self._index_broken(site, name, e)
+                    self.broken.setdefault(site, []).append(e)
                     continue
                 self.dists.append(dist)
                 for path in dist.files:
@@ -258,17 +258,6 @@ class DistIndex:
                         if dist not in owners:
                             owners.append(dist)
                         parent = os.path.dirname(parent)
-
-    def _index_broken(self, site: str, dist_info: str, error: DistributionError) -> None:
-        """Remember top-level names of a dist whose RECORD is unreadable, for the error."""
-        top = os.path.join(site, dist_info, "top_level.txt")
-        try:
-            with open(top, encoding="utf-8") as f:
-                for line in f:
-                    if line.strip():
-                        self.broken[os.path.join(site, line.strip())] = error
-        except OSError:
-            pass
 
     def named(self, name: str) -> Distribution | None:
         """The installed distribution called `name` (PEP 503 normalised), if any."""
@@ -291,9 +280,11 @@ class DistIndex:
         owners = self.by_dir.get(path.rstrip("/"))
         if owners:
             return owners[0]
-        for key, error in self.broken.items():
-            if path == key or path.startswith(key + "/") or path.startswith(key + "."):
-                raise error
+        # Owned by no readable RECORD, beside a distribution whose RECORD is unreadable:
+        # most likely that one's, and bundling it without its RECORD would be a guess.
+        for site, errors in self.broken.items():
+            if path.startswith(site + "/"):
+                raise errors[0]
         return None
 
 

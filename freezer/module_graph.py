@@ -500,10 +500,6 @@ class ModuleGraph:
                     dist.file_bound = True
                     dist.why_files = f"{rel} opens files beside it, such as {near[0]}"
                     break
-            if dist.file_bound:
-                for rel in dist.vendored:
-                    self.data[rel] = os.path.join(dist.site_dir, rel)
-                    self.data_dist[rel] = dist.name
         self._decide_loose_packages()
 
     def _decide_loose_packages(self) -> None:
@@ -606,7 +602,8 @@ class ModuleGraph:
                              fatal=False, program=False)
 
     def fatal_problems(self) -> list[Problem]:
-        return [p for p in self.problems if p.fatal and p.module not in self.modules]
+        return [p for p in self.problems
+                if p.fatal and (p.text or p.module not in self.modules)]
 
     def warnings(self) -> list[str]:
         """Optional imports of the program's own code that are not there: worth knowing."""

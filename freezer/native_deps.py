@@ -123,3 +123,32 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
 
     visit(path)
     return order
+
+
+def needs_cycle(path: str, extra_dirs: tuple[str, ...]) -> str | None:
+    """A library that `path` needs, directly or not, and that needs itself back; or None.
+
+    Libraries loaded from memory must be loaded dependencies first, which a cycle makes
+    impossible (Pillow's vendored freetype and harfbuzz need each other); such a file must be
+    loaded from real files, where the dynamic linker resolves the cycle itself.
+    """
+    state: dict[str, int] = {}  # soname -> 1 while being visited, 2 when done
+
+    def visit(p: str) -> str | None:
+        info = read_elf(p)
+        for soname in info.needed:
+            if soname in GLIBC_CORE or state.get(soname) == 2:
+                continue
+            if state.get(soname) == 1:
+                return soname
+            dep = find_library(soname, info.search, extra_dirs)
+            if dep is None:
+                continue  # needed_libraries reports it
+            state[soname] = 1
+            found = visit(dep)
+            if found:
+                return found
+            state[soname] = 2
+        return None
+
+    return visit(path)

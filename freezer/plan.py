@@ -18,7 +18,7 @@ from pathlib import Path
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
-from freezer.native_deps import find_library, needed_libraries
+from freezer.native_deps import find_library, needed_libraries, needs_cycle
 
 NATIVE_DIR = "__freezer__/native"
 MANIFEST = "__freezer__/manifest"
@@ -151,6 +151,10 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
         plan.boot.append(BootLib(soname, entry, digest, size=os.path.getsize(stripped)))
     provided = frozenset([pysoname, *libs])
     file_bound = {d.name for d in analysis.dists if d.file_bound}
+    for mod in analysis.modules:
+        if mod.kind == "extension" and mod.dist and mod.dist not in file_bound \
+                and needs_cycle(mod.file, libdirs):
+            file_bound.add(mod.dist)  # cannot load from memory: see needs_cycle
     trees: dict[str, list[str]] = {}  # file-bound distribution -> its entries
 
     for mod in analysis.modules:
@@ -184,6 +188,10 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
         owner = _data_owner(archive, analysis, dist_infos)
         if owner in file_bound:
             trees.setdefault(owner, []).append(archive)
+    for archive, source, dist in analysis.vendored:
+        if dist in file_bound:
+            plan.add(Entry(archive, path=source))
+            trees.setdefault(dist, []).append(archive)
     for dist in sorted(trees):
         _add_tree(plan, dist, sorted(trees[dist]))
     main = analysis.main

@@ -123,6 +123,37 @@ def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]
     return "script", display, source, display
 
 
+def bundled_record(dist, graph: ModuleGraph, modules: list[dict], cache_dir: str) -> str:
+    """A RECORD listing what the bundle holds of `dist` (x.pyc where pip installed x.py).
+
+    importlib.metadata reads RECORD for files() and packages_distributions(), and from 3.13
+    drops the files that do not exist; the original would name sources that are not there.
+    Hashes are left out, which RECORD allows, as the bundled bytes are not pip's.
+    """
+    names = {m["archive"] for m in modules if m.get("dist") == dist.name
+             and not m["archive"].endswith("/")}
+    names |= {a for a, owner in graph.data_dist.items() if owner == dist.name}
+    names |= {a for a in graph.data if a.startswith(dist.dist_info + "/")}
+    rows = "".join(f"{_csv_field(n)},,\n" for n in sorted(names))
+    return cached_text(rows.encode("utf-8"), cache_dir, "RECORD")
+
+
+def cached_text(data: bytes, cache_dir: str, kind: str) -> str:
+    """A file made by the build, kept content-addressed beside the compiled bytecode."""
+    out = os.path.join(cache_dir, "made", hashlib.sha256(data).hexdigest() + "." + kind)
+    if not os.path.exists(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out))
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+    return out
+
+
+def _csv_field(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n') else name
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     reply: dict = {"target": target_facts()}
@@ -181,13 +212,29 @@ def main() -> None:
                 "origin": "runtime", "archive": arch,
                 "file": compiler.pyc(os.path.join(runtime_dir, fn), f"{RUNTIME_PACKAGE}/{fn}"),
             })
+    for dist in graph.dists.values():
+        if dist.dist_info and not dist.editable_root:
+            record = f"{dist.dist_info}/RECORD"
+            graph.data[record] = bundled_record(dist, graph, modules, request["pyc_cache"])
+            top_level = f"{dist.dist_info}/top_level.txt"
+            if top_level not in graph.data:
+                # packages_distributions() infers top-level names from RECORD's .py files
+                # (3.10-3.12), which the bundle has as .pyc: it reads this file first.
+                tops = sorted({m["name"].split(".")[0] for m in modules
+                               if m.get("dist") == dist.name})
+                text = "".join(t + "\n" for t in tops).encode()
+                graph.data[top_level] = cached_text(text, request["pyc_cache"], "top_level.txt")
     main_source = request["entry"].get("path")
     dists = [{"name": d.name, "version": d.version, "file_bound": d.file_bound,
               "why": d.why_files, "dist_info": d.dist_info}
              for d in sorted(graph.dists.values(), key=lambda d: d.name.lower())]
     data = [{"archive": a, "source": graph.data[a], "dist": graph.data_dist.get(a)}
             for a in sorted(graph.data)]
-    reply.update(modules=modules, dists=dists, data=data,
+    # auditwheel's vendored libraries: needed only if the distribution is unpacked (the plan
+    # decides; from memory they come in as the extensions' needed libraries).
+    vendored = [{"archive": rel, "source": os.path.join(d.site_dir, rel), "dist": d.name}
+                for d in graph.dists.values() for rel in d.vendored]
+    reply.update(modules=modules, dists=dists, data=data, vendored=vendored,
                  main={"kind": kind, "arg": arg, "pyc": main_pyc, "source": main_source})
     print(json.dumps(reply))
 
