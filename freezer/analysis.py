@@ -80,11 +80,14 @@ def clean_env() -> dict[str, str]:
 
 
 def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str],
-            include: list[str], exclude: list[str], cache_root: Path) -> Analysis:
+            include: list[str], exclude: list[str], cache_root: Path,
+            collect: list[str] = (), traced: list[str] = ()) -> Analysis:
     request = {
         "entry": entry.request(display),
         "program_path": program_path,
         "include": include,
+        "collect": list(collect),
+        "traced": list(traced),
         "exclude": exclude,
         "runtime_dir": str(_HERE / "runtime"),
         "pyc_cache": str(cache_root / "build" / "pyc"),

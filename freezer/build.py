@@ -13,6 +13,7 @@ from freezer.errors import FreezeError
 from freezer.payload import write_executable
 from freezer.plan import make_plan
 from freezer.pyz import write_pyz
+from freezer.trace import traced_modules
 
 
 @dataclass
@@ -64,8 +65,15 @@ def build(opts: BuildOptions) -> Analysis:
         check_not_input(opts.output, [entry.path])
     check_output(opts.output)
     root = cache_root()
-    analysis = analyse(opts.python, entry, opts.output.name, program_search_path(opts),
-                       opts.include, opts.exclude, root)
+    search = program_search_path(opts)
+    traced: list[str] = []
+    trace_warnings: list[str] = []
+    if opts.trace_args is not None:
+        traced = traced_modules(opts.python, entry, opts.trace_args, search,
+                                warnings=trace_warnings)
+    analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
+                       opts.exclude, root, collect=opts.collect, traced=traced)
+    analysis.warnings[:0] = trace_warnings
     program_files = [Path(m.source) for m in analysis.modules
                      if m.origin == "program" and m.source]
     # The program's other modules are known only now, after the analysis.
@@ -73,7 +81,7 @@ def build(opts: BuildOptions) -> Analysis:
     if opts.output.suffix == ".pyz":
         write_pyz(opts.output, analysis, entry)
         return analysis
-    plan = make_plan(analysis, root)
+    plan = make_plan(analysis, root, opts.add_data)
     target = analysis.target
     boot = bootloader_for(target["include"], target["version"], root)
     write_executable(opts.output, boot, plan)

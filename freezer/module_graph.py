@@ -459,6 +459,23 @@ class ModuleGraph:
             if needed is not None:
                 self._bundle_distribution(needed, f"required by {dist.name}")
 
+    def collect(self, name: str) -> None:
+        """--collect: the package with every submodule found in its directories."""
+        if not self.add(name, "--collect", 0):
+            return
+        mod = self.modules[name]
+        for location in mod.search_locations or ():
+            for folder, dirs, files in os.walk(location):
+                dirs[:] = sorted(d for d in dirs if d.isidentifier())
+                rel = os.path.relpath(folder, location)
+                prefix = name if rel == "." else name + "." + rel.replace(os.sep, ".")
+                for file in sorted(files):
+                    found = module_name(file)
+                    if found and found[1] != "package":
+                        self.add(f"{prefix}.{found[0]}", "--collect", 0, fatal=False)
+                    elif file == "__init__.py" and prefix != name:
+                        self.add(prefix, "--collect", 0, fatal=False)
+
     def add_package_data(self) -> None:
         """Data files in the program's packages (and other packages no RECORD describes).
 

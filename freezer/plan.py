@@ -119,7 +119,8 @@ def libpython_path(target: dict) -> str:
     )
 
 
-def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
+def make_plan(analysis: Analysis, cache_root: Path,
+              add_data: list[tuple[Path, str]] = ()) -> BundlePlan:
     target = analysis.target
     store = NativeStore(cache_root)
     plan = BundlePlan()
@@ -192,6 +193,7 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
         if dist in file_bound:
             plan.add(Entry(archive, path=source))
             trees.setdefault(dist, []).append(archive)
+    _add_user_data(plan, analysis, add_data, file_bound, trees)
     for dist in sorted(trees):
         _add_tree(plan, dist, sorted(trees[dist]))
     main = analysis.main
@@ -201,6 +203,39 @@ def make_plan(analysis: Analysis, cache_root: Path) -> BundlePlan:
     plan.add(Entry(MANIFEST, data=("\n".join(plan.manifest) + "\n").encode()))
     _add_package_dirs(plan)
     return plan
+
+
+MAIN_TREE = "."  # the tree of --add-data files beside the main script, not a module name
+
+
+def _add_user_data(plan: BundlePlan, analysis: Analysis, add_data: list[tuple[Path, str]],
+                   file_bound: set[str], trees: dict[str, list[str]]) -> None:
+    """--add-data files: into a bundled package (read through importlib.resources, or from
+    real files if the package is unpacked), or beside the main script.
+
+    Files beside the script are unpacked into the cache with it, and `__file__` of the main
+    script is then in that directory: `os.path.dirname(__file__)` finds them as it does in
+    the source tree.
+    """
+    packages = {m.name: m for m in analysis.modules
+                if "." not in m.name and m.kind in ("package", "namespace")}
+    for source, dest in add_data:
+        files = [(dest, source)] if source.is_file() else [
+            (f"{dest}/{f.relative_to(source).as_posix()}", f)
+            for f in sorted(source.rglob("*"))
+            if f.is_file() and "__pycache__" not in f.parts]
+        for archive, path in files:
+            if archive in plan.entries:
+                raise FreezeError(f"--add-data {source}:{dest}: {archive} is already in the "
+                                  "bundle (a module or another file)")
+            plan.add(Entry(archive, path=str(path)))
+            top = archive.split("/")[0]
+            if top in packages and "/" in archive:
+                owner = packages[top].dist
+                if owner in file_bound:
+                    trees[owner].append(archive)
+            else:
+                trees.setdefault(MAIN_TREE, []).append(archive)
 
 
 def _data_owner(archive: str, analysis: Analysis, dist_infos: dict[str, str]) -> str | None:
@@ -225,6 +260,8 @@ def _add_tree(plan: BundlePlan, dist: str, entries: list[str]) -> None:
         top = name.split("/")[0]
         tops.add(top[:-4] if top.endswith(".pyc") else top.split(".")[0])
     key = digest.hexdigest()[:32]
+    if dist == MAIN_TREE:
+        tops = {MAIN_TREE}
     plan.manifest.append(f"tree {key} {','.join(sorted(tops))}")
     plan.manifest.extend(f"file {key} {name}" for name in entries)
 

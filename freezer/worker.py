@@ -166,6 +166,13 @@ def main() -> None:
             graph.add(name, fatal=False, program=False)
         for name in request["include"]:
             graph.add(name, "--include-module", 0)
+        for name in request.get("collect", ()):
+            graph.collect(name)
+        for name in request.get("traced", ()):
+            # What one run imported: bundled if found here, never an error if not (a module
+            # made at run time, six.moves, ...).
+            if graph.find(name) is not None:
+                graph.add(name, "--trace", 0, fatal=False)
         graph.add_plugins()
         graph.add_codecs()
         graph.add_package_data()

@@ -56,6 +56,10 @@ def main_file(exe, manifest):
     `os.path.dirname(__file__)` is then the binary's directory, where a program looks for
     files shipped next to it.
     """
+    if "." in manifest.tree_names:  # --add-data files beside the script: see plan.py
+        from . import trees
+
+        return trees.main_tree(exe, manifest) + "/" + manifest.main_arg
     return exe.rpartition("/")[0] + "/" + manifest.main_arg
 
 

@@ -11,6 +11,7 @@ finds all distributions alike.
 
 import posix
 import sys
+import zipimport
 
 from . import natives
 
@@ -98,6 +99,15 @@ def _remove_tree(path):
     posix.rmdir(path)
 
 
+def main_tree(exe, manifest):
+    """The directory of the files added beside the main script, unpacked if need be."""
+    finder = _installed or install(zipimport.zipimporter(exe), manifest)
+    return finder.unpack(manifest.tree_names["."])
+
+
+_installed = None
+
+
 def install(importer, manifest):
     """Put the tree finder ahead of the path-based finders (and of zipimport)."""
     finder = TreeFinder(importer, manifest)
@@ -107,4 +117,6 @@ def install(importer, manifest):
             position = i
             break
     sys.meta_path.insert(position, finder)
+    global _installed
+    _installed = finder
     return finder
