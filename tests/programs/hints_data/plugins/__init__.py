@@ -1,0 +1,1 @@
+"""Plugins, imported by computed names."""
