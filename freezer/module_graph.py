@@ -432,9 +432,14 @@ class ModuleGraph:
             name, kind = found
             if self.excluded(name):
                 continue
-            if name in self.modules:
-                self.modules[name].dist = dist.name
+            known = self.modules.get(name)
+            if known is not None and not (kind == "extension" and known.kind == "source"
+                                          and known in members):
+                known.dist = dist.name
                 continue
+            if known is not None:
+                # mypyc-compiled packages ship x.py beside x.so; python imports the .so.
+                members.remove(known)
             locs = [os.path.dirname(full)] if kind == "package" else None
             member = Module(name, kind, full, "thirdparty", dist.site_dir, locs, reason,
                             dist.name)

@@ -1,4 +1,4 @@
-"""The portable form: a zipapp (`.pyz`) of the program's own pure-Python sources.
+"""The portable form: a zipapp (`.pyz`) of the program's pure-Python sources and packages.
 
 It runs on any platform with a compatible Python, because it carries no interpreter and no
 native code; the native executable is the opposite trade (needs nothing, built per platform).
@@ -26,16 +26,38 @@ def main_source(analysis: Analysis, entry: EntryPoint) -> bytes:
             f"sys.exit({entry.func}())\n").encode()
 
 
+def _pure_twin(extension: str | None) -> Path | None:
+    """x.py shipped beside a compiled x.so (mypyc, Cython's pure mode): what a .pyz uses."""
+    if not extension:
+        return None
+    path = Path(extension)
+    twin = path.with_name(path.name.split(".")[0] + ".py")
+    return twin if twin.is_file() else None
+
+
 def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint) -> None:
+    """The program's modules and its third-party distributions, as sources."""
     files: dict[str, bytes] = {"__main__.py": main_source(analysis, entry)}
     for mod in analysis.modules:
-        if mod.origin != "program":
+        if mod.origin not in ("program", "thirdparty"):
+            continue
+        if mod.kind == "extension" and _pure_twin(mod.source):
+            source = _pure_twin(mod.source)
+            files[mod.archive.rpartition("/")[0] + "/" * ("/" in mod.archive)
+                  + source.name] = source.read_bytes()
             continue
         if mod.kind == "extension":
-            raise FreezeError(f"{mod.source}: a .pyz carries pure Python only, and "
-                              f"{mod.name} is an extension module (build a native executable)")
+            owner = f"distribution '{mod.dist}'" if mod.dist else mod.source
+            raise FreezeError(f"{owner}: a .pyz carries pure Python only, and {mod.name} is "
+                              "an extension module (build a native executable instead)")
         if mod.kind in ("source", "package"):
             files[mod.archive[:-1]] = Path(mod.source).read_bytes()  # .pyc -> .py
+    for archive, source in analysis.data.items():
+        data = Path(source).read_bytes()
+        if archive.endswith(".dist-info/RECORD"):
+            # The bundled RECORD names bytecode; a .pyz carries the sources.
+            data = data.replace(b".pyc,,", b".py,,")
+        files[archive] = data
 
     def build(tmp: Path) -> None:
         with open(tmp, "wb") as f:
