@@ -350,3 +350,34 @@ def test_broken_record(damage: str, location: str, py311: Target, tmp_path: Path
     _assert_clear_failure(program_dir, ["app.py", *scratch.freeze_args], tmp_path / "out",
                           [scratch.site],
                           r"fzt[-_.]broken[-_.]record.*RECORD|RECORD.*fzt[-_.]broken[-_.]record")
+
+
+# --- the portable form ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("program", ["plugins_metadata", "rich_render"])
+def test_pyz_carries_pure_python_distributions(program: str, py311: Target,
+                                               tmp_path: Path) -> None:
+    """A .pyz holds the program's distributions as sources with their metadata: the bare
+    interpreter (-I -S: no site-packages at all) runs it as the venv runs the script."""
+    python = venv_python(py311, spec_for(py311))
+    program_dir = PROGRAMS / program
+    pyz = freeze(program_dir, py311, python=python, name=f"{program}.pyz")
+    plain = run_plain(python, ["app.py"], program_dir=program_dir, workdir=tmp_path / "plain")
+    assert plain.returncode == 0, plain.describe()
+    portable = run_plain(py311.path, ["-I", "-S", str(pyz)], program_dir=program_dir,
+                         workdir=tmp_path / "pyz")
+    assert portable.out == plain.out, portable.describe()
+    assert portable.returncode == 0
+
+
+def test_pyz_refuses_native_distributions(py311: Target, tmp_path: Path) -> None:
+    """numpy cannot live in a .pyz: one line naming it, status 2, no output."""
+    python = venv_python(py311, spec_for(py311))
+    out = tmp_path / "np.pyz"
+    done = run_freezer(["app.py", "--python", str(python), "-o", str(out)],
+                       cwd=PROGRAMS / "numpy_linalg")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "distribution 'numpy'" in lines[0] and ".pyz" in lines[0]
+    assert not out.exists()
