@@ -40,18 +40,14 @@ class Distribution:
     """One installed distribution: its name, version, and every file its RECORD lists."""
 
     def __init__(self, site_dir: str, dist_info: str) -> None:
+        # Only the directory name here: a venv holds a hundred distributions and a program
+        # uses a few, so METADATA and RECORD are read when a distribution is looked at.
         self.site_dir = site_dir
         self.dist_info = dist_info  # directory name, e.g. "numpy-2.4.6.dist-info"
-        meta_path = os.path.join(site_dir, dist_info, "METADATA")
-        try:
-            with open(meta_path, encoding="utf-8", errors="replace") as f:
-                meta = email.parser.Parser().parse(f, headersonly=True)
-            self.name = meta.get("Name") or dist_info.split("-")[0]
-            self.version = meta.get("Version") or "?"
-        except OSError:
-            self.name = dist_info.split("-")[0]
-            self.version = "?"
-        self.files = self._read_record()
+        self.stub_name = dist_info[: -len(".dist-info")].split("-")[0]
+        self._meta: tuple[str, str] | None = None
+        self._files: list[str] | None = None
+        self._editable: tuple[str | None] | None = None
         self.file_bound = False
         self.why_files = ""
         # Filled when it is bundled (see ModuleGraph): modules that build paths from
@@ -59,7 +55,38 @@ class Distribution:
         self.file_users: list[str] = []
         self.data_files: list[str] = []
         self.vendored: list[str] = []
-        self.editable_root = self._editable_root()
+
+    def _metadata(self) -> tuple[str, str]:
+        if self._meta is None:
+            meta_path = os.path.join(self.site_dir, self.dist_info, "METADATA")
+            try:
+                with open(meta_path, encoding="utf-8", errors="replace") as f:
+                    meta = email.parser.Parser().parse(f, headersonly=True)
+                self._meta = (meta.get("Name") or self.stub_name, meta.get("Version") or "?")
+            except OSError:
+                self._meta = (self.stub_name, "?")
+        return self._meta
+
+    @property
+    def name(self) -> str:
+        return self._metadata()[0]
+
+    @property
+    def version(self) -> str:
+        return self._metadata()[1]
+
+    @property
+    def files(self) -> list[str]:
+        """Site-relative paths of what the RECORD lists; DistributionError if unreadable."""
+        if self._files is None:
+            self._files = self._read_record()
+        return self._files
+
+    @property
+    def editable_root(self) -> str | None:
+        if self._editable is None:
+            self._editable = (self._editable_root(),)
+        return self._editable[0]
 
     def _editable_root(self) -> str | None:
         """The project directory of an editable install (PEP 610 direct_url.json)."""
@@ -78,11 +105,10 @@ class Distribution:
     @classmethod
     def loose(cls, name: str, why: str) -> Distribution:
         """A unit of files that no RECORD describes, unpacked as one (a program package)."""
-        dist = cls.__new__(cls)
-        dist.site_dir, dist.dist_info, dist.name, dist.version = "", "", name, ""
-        dist.files, dist.file_bound, dist.why_files = [], True, why
-        dist.file_users, dist.data_files, dist.vendored = [], [], []
-        dist.editable_root = None
+        dist = cls("", "-.dist-info")
+        dist.stub_name, dist._meta, dist._files, dist._editable = name, (name, ""), [], (None,)
+        dist.dist_info = ""
+        dist.file_bound, dist.why_files = True, why
         return dist
 
     def label(self) -> str:
@@ -235,48 +261,67 @@ class DistIndex:
         # site directory -> its distributions whose RECORD cannot be read
         self.broken: dict[str, list[DistributionError]] = {}
         self.dists: list[Distribution] = []
+        self.sites: list[str] = []
+        self._indexed: set[str] = set()
+        self._editable: list[Distribution] | None = None
         for site in site_dirs:
             try:
                 names = sorted(os.listdir(site))
             except OSError:
                 continue
-            for name in names:
-                if not name.endswith(".dist-info"):
-                    continue
-                try:
-                    dist = Distribution(site, name)
-                except DistributionError as e:
-                    self.broken.setdefault(site, []).append(e)
-                    continue
-                self.dists.append(dist)
-                for path in dist.files:
-                    full = os.path.join(site, path)
-                    self.by_file.setdefault(full, dist)
-                    parent = os.path.dirname(full)
-                    while parent.startswith(site + "/") and parent != site:
-                        owners = self.by_dir.setdefault(parent, [])
-                        if dist not in owners:
-                            owners.append(dist)
-                        parent = os.path.dirname(parent)
+            self.sites.append(site)
+            self.dists += [Distribution(site, n) for n in names if n.endswith(".dist-info")]
+
+    def _index(self, site: str) -> None:
+        """Map the files of one directory's distributions to them (once, when first asked)."""
+        if site in self._indexed:
+            return
+        self._indexed.add(site)
+        for dist in self.dists:
+            if dist.site_dir != site:
+                continue
+            try:
+                files = dist.files
+            except DistributionError as e:
+                self.broken.setdefault(site, []).append(e)
+                continue
+            for path in files:
+                full = os.path.join(site, path)
+                self.by_file.setdefault(full, dist)
+                parent = os.path.dirname(full)
+                while parent.startswith(site + "/") and parent != site:
+                    owners = self.by_dir.setdefault(parent, [])
+                    if dist not in owners:
+                        owners.append(dist)
+                    parent = os.path.dirname(parent)
+
+    def _editables(self) -> list[Distribution]:
+        if self._editable is None:
+            self._editable = [d for d in self.dists if d.editable_root]
+        return self._editable
 
     def named(self, name: str) -> Distribution | None:
         """The installed distribution called `name` (PEP 503 normalised), if any."""
         wanted = canonical_name(name)
         for dist in self.dists:
-            if canonical_name(dist.name) == wanted:
+            if canonical_name(dist.stub_name) == wanted:
                 return dist
         return None
 
     def owner(self, path: str) -> Distribution | None:
         """The distribution that installed `path` (a file, or a package directory)."""
+        inside = [site for site in self.sites if path.startswith(site + "/")]
+        for site in inside:
+            self._index(site)
         dist = self.by_file.get(path)
         if dist is not None:
             return dist
-        real = os.path.realpath(path)
-        for dist in self.dists:
-            root = dist.editable_root
-            if root and (real == root or real.startswith(root + "/")):
-                return dist
+        if not inside:
+            real = os.path.realpath(path)
+            for dist in self._editables():
+                root = dist.editable_root
+                if real == root or real.startswith(root + "/"):
+                    return dist
         owners = self.by_dir.get(path.rstrip("/"))
         if owners:
             return owners[0]

@@ -559,8 +559,9 @@ class ModuleGraph:
         changed = True
         while changed:
             changed = False
+            bundled = {id(d) for d in self.dists.values()}
             for dist in self.index.dists:
-                if dist.name in self.dists:
+                if id(dist) in bundled:
                     continue
                 groups = dist.entry_point_groups() - {"console_scripts", "gui_scripts"}
                 named = groups & self.strings
@@ -598,7 +599,7 @@ class ModuleGraph:
 
     def _check_requirements(self, dist: Distribution) -> None:
         """A distribution's unconditional requirements must be installed too."""
-        installed = {canonical_name(d.name) for d in self.index.dists}
+        installed = {canonical_name(d.stub_name) for d in self.index.dists}
         for req in dist.requires():
             if canonical_name(req) not in installed:
                 self.problems.append(Problem(req, "", 0, True, text=(
