@@ -492,19 +492,25 @@ static unsigned char *unpack(int self, const struct lib *l, char hex[65])
         pthread_cond_init(&hs.cv, NULL);
         threaded = pthread_create(&hs.thread, NULL, hasher_main, &hs) == 0;
     }
+    /* The build may cut a large library into several frames, one after the other: decoded
+     * as one stream, each frame's end returning 0, until all the input is used. */
     ZSTD_outBuffer out = {dst, l->size, 0};
     ZSTD_inBuffer in = {src, 0, 0};
-    size_t ret = 1;
-    while (ret != 0) {
+    for (;;) {
         /* Input in slices, so that output comes out (and the hasher runs) as we go. */
-        if (in.size == in.pos && in.size < l->csize)
+        if (in.size == in.pos)
             in.size = in.size + (64u << 10) < l->csize ? in.size + (64u << 10) : l->csize;
-        else if (in.size == in.pos)
-            damaged("%s: truncated zstd frame", l->soname);
-        ret = ZSTD_decompressStream(dctx, &out, &in);
+        size_t in_before = in.pos, out_before = out.pos;
+        size_t ret = ZSTD_decompressStream(dctx, &out, &in);
         if (ZSTD_isError(ret))
             damaged("%s: %s", l->soname, ZSTD_getErrorName(ret));
-        if (threaded && ret != 0)
+        if (in.pos == l->csize && ret == 0)
+            break;
+        if (in.pos == l->csize && out.pos == out_before)
+            damaged("%s: truncated zstd frame", l->soname);
+        if (in.pos == in_before && out.pos == out_before)
+            damaged("%s: more data than its size", l->soname); /* output full, input left */
+        if (threaded)
             hasher_advance(&hs, out.pos);
     }
     ZSTD_freeDCtx(dctx);
