@@ -45,6 +45,7 @@
 #define MAX_SONAME 200
 
 static const char *g_self = "freezer"; /* our path, for error messages */
+static int g_self_fd = -1;            /* our own file, open for the life of the process */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Errors: one line on stderr and status 126 (the shell's "found but cannot execute").      */
@@ -706,6 +707,34 @@ static void *load_compressed(int self, const struct lib *l)
     return h;
 }
 
+/* For _freezer_boot.unpack(): the path of a compressed native file, decompressed into the
+ * cache (or, without a writable cache, into a memfd that stays open), without loading it.
+ * NULL with the reason in `why_out` when neither can be written. */
+static const char *unpacked_path(int self, const struct lib *l, char path[PATH_MAX],
+                                 const char **why_out)
+{
+    const char *why = cache_path(l, path);
+    if (!why && cached_ok(l, path))
+        return path;
+    char hex[65];
+    unsigned char *data = unpack(self, l, why ? NULL : hex);
+    const char *result = NULL;
+    if (!why && !(why = write_cache_file(l, data, hex, path))) {
+        result = path;
+    } else if (!no_memfd()) {
+        int fd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
+        if (fd >= 0 && write_all(fd, data, l->size) == 0) {
+            snprintf(path, PATH_MAX, "/proc/self/fd/%d", fd); /* open for good, as above */
+            result = path;
+        } else if (fd >= 0) {
+            close(fd);
+        }
+    }
+    munmap(data, l->size);
+    *why_out = why;
+    return result;
+}
+
 static void *load_lib(int self, const struct lib *l)
 {
     if (l->csize)
@@ -727,12 +756,12 @@ static void *load_lib(int self, const struct lib *l)
     X(Py_IncRef) X(Py_DecRef) X(PyImport_ImportModule) X(PyObject_GetAttrString)            \
     X(PyObject_CallObject) X(PyObject_IsInstance) X(PyObject_Type)                          \
     X(PyException_GetTraceback) X(PyErr_GivenExceptionMatches) X(PyErr_Restore)             \
-    X(PyErr_Print)
+    X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)
 /* Data symbols: dlsym gives the variable's address, so PyExc_* come out as PyObject ** (read
  * with '*' at each use) and _Py_NoneStruct as Py_None itself. */
 #define PY_DATA(X)                                                                           \
     X(PyExc_ImportError) X(PyExc_TypeError) X(PyExc_BaseException) X(PyExc_KeyboardInterrupt) \
-    X(_Py_NoneStruct)
+    X(PyExc_ValueError) X(PyExc_OSError) X(_Py_NoneStruct)
 
 #define DECLARE(name) static __typeof__(&name) p_##name;
 PY_FUNCS(DECLARE)
@@ -770,8 +799,44 @@ static PyObject *boot_dlopen(PyObject *module, PyObject *arg)
     return p__Py_NoneStruct;
 }
 
+/* _freezer_boot.unpack(offset, csize, size, sha256, name) -> path: the same decompression as
+ * for the boot libraries, for any stored entry of our file that holds zstd frames (e.g. an
+ * extension module), so the runtime can ship native files compressed and still load them by
+ * path.  A damaged entry ends the process as a damaged executable, as at start-up. */
+static PyObject *boot_unpack(PyObject *module, PyObject *args)
+{
+    (void)module;
+    unsigned long long offset, csize, size;
+    const char *sha, *name;
+    if (!p_PyArg_ParseTuple(args, "KKKss:unpack", &offset, &csize, &size, &sha, &name))
+        return NULL;
+    struct lib l = {.offset = offset, .csize = csize, .size = size};
+    char line[MAX_SONAME + 200];
+    /* The same checks as a boot-table line, so a bad argument cannot escape the cache. */
+    snprintf(line, sizeof line, "zstd %llu %llu %llu %s %s", offset, csize, size, sha, name);
+    struct stat st;
+    static const unsigned char zst[4] = {0x28, 0xb5, 0x2f, 0xfd};
+    unsigned char magic4[4];
+    if (parse_boot_line(line, &l) < 0 || fstat(g_self_fd, &st) < 0 ||
+        l.csize > (uint64_t)st.st_size || l.offset > (uint64_t)st.st_size - l.csize ||
+        l.csize < 4 || pread_all(g_self_fd, magic4, 4, l.offset) < 0 ||
+        memcmp(magic4, zst, 4) != 0) {
+        p_PyErr_SetString(*p_PyExc_ValueError, "unpack: not a zstd entry of this executable");
+        return NULL;
+    }
+    char path[PATH_MAX];
+    const char *why = NULL;
+    if (!unpacked_path(g_self_fd, &l, path, &why)) {
+        p_PyErr_SetString(*p_PyExc_OSError, why ? why : "cannot write the native cache");
+        return NULL;
+    }
+    return p_PyUnicode_DecodeFSDefault(path);
+}
+
 static PyMethodDef boot_methods[] = {
     {"dlopen", boot_dlopen, METH_O, "dlopen(path): load a shared library RTLD_NOW|RTLD_GLOBAL."},
+    {"unpack", boot_unpack, METH_VARARGS,
+     "unpack(offset, csize, size, sha256, name) -> path of the decompressed native file."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -919,7 +984,7 @@ int main(int argc, char **argv)
     void *py = NULL;
     for (size_t i = 0; i < count; i++)
         py = load_lib(fd, &libs[i]); /* the last one is libpython */
-    close(fd);
+    g_self_fd = fd; /* kept for _freezer_boot.unpack() */
     free(libs);
 
     resolve_api(py);
