@@ -59,6 +59,7 @@ CACHE = Path(os.environ.get("FREEZER_BENCH_CACHE", Path.home() / ".cache" / "fre
 DEFAULT_TARGET = "3.11"
 GNU_TIME = "/usr/bin/time"
 THIRD_PARTY = ["requests", "rich", "click", "numpy"]
+LARGEST = 8  # entries listed per freezer binary in the results
 
 
 # --- what is measured ----------------------------------------------------------------------
@@ -96,6 +97,7 @@ class Row:
     build_cold_s: float | None = None
     build_warm_s: float | None = None
     breakdown: dict[str, float] = field(default_factory=dict)  # payload MB per kind (freezer)
+    largest: list[tuple[str, float]] = field(default_factory=list)  # biggest entries, MB
 
 
 @dataclass
@@ -403,8 +405,9 @@ def fresh_dir(root: Path) -> Iterator[Path]:
         n += 1
 
 
-def payload_breakdown(binary: Path) -> dict[str, float]:
-    """MB per kind of content of a freezer binary: where its bytes go."""
+def payload_breakdown(binary: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """MB per kind of content of a freezer binary, and its largest entries: where its bytes
+    go, for the issue's "where a target is missed" question."""
     parts = {"bootloader": 0.0, "libpython (zstd)": 0.0, "other boot libs (zstd)": 0.0,
              "extensions + libs": 0.0, "bytecode (.pyc)": 0.0, "other": 0.0}
     with zipfile.ZipFile(binary) as zf:
@@ -424,7 +427,14 @@ def payload_breakdown(binary: Path) -> dict[str, float]:
             parts[key] += info.compress_size / 1e6
     total = binary.stat().st_size / 1e6
     parts["other"] += total - sum(parts.values())  # zip headers and directory
-    return {k: round(v, 3) for k, v in parts.items()}
+    largest = sorted(infos, key=lambda i: -i.compress_size)[:LARGEST]
+    return ({k: round(v, 3) for k, v in parts.items()},
+            [(short_name(i.filename), round(i.compress_size / 1e6, 3)) for i in largest])
+
+
+def short_name(entry: str) -> str:
+    """An entry's name without the `__freezer__/native/<sha256>/` of native files."""
+    return entry.rsplit("/", 1)[-1] if entry.startswith("__freezer__/native/") else entry
 
 
 def measure_program(program: Program, target: Target, tools: list[Tool], opts: argparse.Namespace,
@@ -478,7 +488,7 @@ def measure_program(program: Program, target: Target, tools: list[Tool], opts: a
         row.build_warm_s = statistics.median(warm) if warm else None
         row.size_mb = binary.stat().st_size / 1e6
         if isinstance(tool, Freezer):
-            row.breakdown = payload_breakdown(binary)
+            row.breakdown, row.largest = payload_breakdown(binary)
         env = clean_env(**tool.warm_env())
         got = subprocess.run([str(binary), *program.args], env=env, cwd=run_dir,
                              capture_output=True, check=False)
@@ -645,6 +655,9 @@ def markdown(rows: list[Row], meta: dict[str, str]) -> str:
         for r in breakdowns:
             out.append(f"| {r.program} | " + " | ".join(f"{r.breakdown[k]:.2f}" for k in kinds)
                        + " |")
+        out += ["", "Largest entries (MB, as stored; `.zst` is compressed, the rest is not):", ""]
+        for r in breakdowns:
+            out.append(f"- {r.program}: " + ", ".join(f"{n} {mb:.2f}" for n, mb in r.largest))
     return "\n".join(out) + "\n"
 
 
