@@ -40,6 +40,9 @@ class ImportRef:
     dynamic: bool = False
     # Inside a function body: runs only if that function is called, not at import time.
     lazy: bool = False
+    # In an `except ImportError:` handler: runs only if one of these, imported by the `try`
+    # body, is missing (`try: import _sha512 except ImportError: import hashlib`).
+    fallback_for: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,13 +92,14 @@ class _Scanner(ast.NodeVisitor):
         self.package = package
         self.optional = 0
         self.depth = 0  # function nesting
+        self.fallback_for: tuple[str, ...] = ()
         self.result = ScanResult()
 
     def _add(self, name: str | None, node: ast.AST, fromlist=(), dynamic=False) -> None:
         if name:
             self.result.imports.append(
                 ImportRef(name, getattr(node, "lineno", 0), self.optional > 0, tuple(fromlist),
-                          dynamic, self.depth > 0)
+                          dynamic, self.depth > 0, self.fallback_for)
             )
 
     def visit_FunctionDef(self, node: ast.AST) -> None:
@@ -149,12 +153,21 @@ class _Scanner(ast.NodeVisitor):
         self.optional -= 1
 
     def visit_Try(self, node: ast.Try) -> None:
-        if any(_handler_catches_import_error(h) for h in node.handlers):
+        catches = [h for h in node.handlers if _handler_catches_import_error(h)]
+        before = len(self.result.imports)
+        if catches:
             self._visit_optional(node.body)
         else:
             for n in node.body:
                 self.visit(n)
-        for n in [*node.handlers, *node.orelse, *node.finalbody]:
+        tried = tuple(ref.name for ref in self.result.imports[before:])
+        for n in node.handlers:
+            saved = self.fallback_for
+            if n in catches and tried:
+                self.fallback_for = tried
+            self.visit(n)
+            self.fallback_for = saved
+        for n in [*node.orelse, *node.finalbody]:
             self.visit(n)
 
     visit_TryStar = visit_Try

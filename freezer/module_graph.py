@@ -11,6 +11,7 @@ import _imp
 import encodings
 import importlib.machinery
 import os
+import re
 import sys
 import sysconfig
 from dataclasses import dataclass
@@ -78,7 +79,25 @@ CORE_LAZY_SKIP = frozenset({
     "reprlib", "operator", "keyword", "re", "sre_compile", "sre_parse", "re._compiler",
     "re._parser", "encodings", "threading", "traceback", "warnings", "linecache",
     "tokenize", "typing", "contextlib", "weakref", "copy", "heapq", "_py_abc",
+    # importlib's own machinery: find_distributions() -> importlib.metadata (email, zipfile,
+    # tempfile, random, ...) is for programs that use importlib.metadata, which import it.
+    "importlib", "importlib._bootstrap", "importlib._bootstrap_external",
+    # shutil's archive functions (make_archive, unpack_archive -> tarfile, zipfile).
+    "shutil",
 })
+
+# A NUL-terminated string that could be a dotted module name, as C compilers lay them out.
+_NUL_WORD = re.compile(rb"(?<=\0)[A-Za-z_][A-Za-z0-9_.]{1,39}(?=\0)")
+
+# `from X import ...` / `import X, Y` at the start of a line of Cython source (not cimport).
+_CYTHON_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w., \t]+)$)", re.MULTILINE)
+
+# Optional imports of other packages that serve one rarely used feature of the importer;
+# a program that uses the feature imports them itself.
+OPTIONAL_NOT_FOLLOWED = {
+    "shutil": ("bz2", "lzma"),  # only for make_archive/unpack_archive formats
+}
 
 # What CPython itself imports while starting, before any program code: not visible to a scan.
 # _bootlocale (3.9 only) is imported from C by io.TextIOWrapper to pick the default encoding;
@@ -135,6 +154,7 @@ class ModuleGraph:
         # Top-level package no distribution owns -> its data files (archive names).
         self.loose_data: dict[str, list[str]] = {}
         self.refs: dict[str, list] = {}  # distribution module -> its imports
+        self._stdlib_names: frozenset[str] | None = None
         self.modules: dict[str, Module] = {}
         self.missing: dict[str, None] = {}
         self.problems: list[Problem] = []
@@ -327,13 +347,16 @@ class ModuleGraph:
         return mod
 
     def _scan(self, mod: Module) -> None:
+        if mod.kind == "extension" and mod.dist and mod.path:
+            self._scan_binary(mod)
         if mod.kind not in ("source", "package", "frozen") or not mod.path:
             return
         with open(mod.path, "rb") as f:
             source = f.read()
         display = self.display.get(mod.name, mod.path)
         result = scan_source(source, display, mod.name, mod.search_locations is not None)
-        if not mod.name.startswith("encodings"):  # its alias table names every codec
+        if not mod.name.startswith("encodings") and mod.name != "locale":
+            # their alias tables name every codec
             self.strings |= result.strings
         program = mod.origin == "program"
         top = mod.name.split(".")[0]
@@ -350,6 +373,11 @@ class ModuleGraph:
                     self.deferred.setdefault(mod.name, []).append(ref)
                 if verdict is not True:
                     continue
+            if not program and ref.name in OPTIONAL_NOT_FOLLOWED.get(mod.name, ()):
+                continue
+            if not program and ref.fallback_for and all(
+                    self.find(n) is not None for n in ref.fallback_for):
+                continue  # the fallback of imports that all succeed: never runs
             if not program and ref.lazy and ref.name.split(".")[0] != top \
                     and mod.name in CORE_LAZY_SKIP:
                 # A core module's function importing from elsewhere (os.popen -> subprocess):
@@ -367,6 +395,59 @@ class ModuleGraph:
                                 self.find(sub) is not None:
                             self.add(sub, where, ref.lineno, fatal=False, program=program,
                                      reach=reach and not (ref.optional or ref.lazy))
+
+    def _scan_binary(self, mod: Module) -> None:
+        """Standard-library modules a compiled extension imports from C.
+
+        Cython keeps every name it imports as a NUL-terminated string (lxml.etree imports
+        gzip that way); names of stdlib modules among the extension's strings are bundled if
+        the target has them. A stray word that happens to name a small module costs little;
+        a missing import costs the program.
+        """
+        with open(mod.path, "rb") as f:
+            data = f.read()
+        names = self.stdlib_names()
+        found = set()
+        for token in set(_NUL_WORD.findall(data)):
+            name = token.decode()
+            if name.split(".")[0] in names and all(p.isidentifier() for p in name.split(".")):
+                found.add(name)
+        for name in sorted(found):
+            if name not in self.modules and self.find(name) is not None:
+                self.add(name, f"{self.display_name(mod)} (name in binary)", 0, fatal=False,
+                         program=False)
+
+    def _scan_cython(self, path: str, dist: Distribution) -> None:
+        """Imports in Cython sources a wheel ships (lxml's .pyx/.pxi): what its compiled
+        modules import from C, which newer Cython keeps compressed in the binary."""
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        where = os.path.relpath(path, dist.site_dir)
+        for match in _CYTHON_IMPORT.finditer(text):
+            names = [match.group(1)] if match.group(1) else [
+                part.split(" as ")[0].strip() for part in match.group(2).split(",")]
+            for name in names:
+                if all(p.isidentifier() for p in name.split(".")) and \
+                        name.split(".")[0] in self.stdlib_names() and \
+                        name not in self.modules and self.find(name) is not None:
+                    self.add(name, where, 0, fatal=False, program=False)
+
+    def stdlib_names(self) -> frozenset[str]:
+        """Top-level module names of the target's standard library (3.9 has no
+        sys.stdlib_module_names)."""
+        if self._stdlib_names is None:
+            names = set(sys.builtin_module_names)
+            for entry in self.stdlib_path:
+                try:
+                    listing = os.listdir(entry)
+                except OSError:
+                    continue
+                for item in listing:
+                    stem = item.split(".")[0]
+                    if stem.isidentifier() and stem not in ("site", "this", "antigravity"):
+                        names.add(stem)
+            self._stdlib_names = frozenset(names)
+        return self._stdlib_names
 
     # -- distributions --------------------------------------------------------------------
 
@@ -409,6 +490,7 @@ class ModuleGraph:
         file_users: list[str] = []
         data_files: list[str] = []
         vendored: list[str] = []
+        cython_sources: list[str] = []
         for rel in dist.files:
             full = os.path.join(dist.site_dir, rel)
             if rel.startswith(dist.dist_info + "/"):
@@ -420,6 +502,8 @@ class ModuleGraph:
                 vendored.append(rel)
                 continue
             if is_build_only(rel):
+                if rel.endswith((".pyx", ".pxi")) and not is_test_path(rel):
+                    cython_sources.append(full)
                 continue
             found = module_name(rel)
             if found is None:
@@ -453,6 +537,8 @@ class ModuleGraph:
         for member in members:
             if not is_test_path(os.path.relpath(member.path, dist.site_dir)):
                 self._scan(member)
+        for source in cython_sources:
+            self._scan_cython(source, dist)
         self._add_requirements(dist)
 
     def _add_requirements(self, dist: Distribution) -> None:
