@@ -730,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="smoke test: standard-library programs only, 10 warm runs, 3 first "
                         "starts, one warm build; results go to results/quick.*")
     p.add_argument("--runs", type=int, help="warm starts per binary (default 20; quick 10)")
-    p.add_argument("--first-runs", type=int, help="first starts per binary (default 5)")
+    p.add_argument("--first-runs", type=int, help="first starts per binary (default 7)")
     p.add_argument("--rss-runs", type=int, help="peak-RSS runs per binary (default 3)")
     p.add_argument("--warm-builds", type=int, help="warm builds per tool (default 3)")
     p.add_argument("--programs", help="comma-separated names of programs to run (a prefix "
@@ -739,7 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory")
     opts = p.parse_args(argv)
     opts.runs = opts.runs or (10 if opts.quick else 20)
-    opts.first_runs = opts.first_runs or (3 if opts.quick else 5)
+    opts.first_runs = opts.first_runs or (3 if opts.quick else 7)
     opts.rss_runs = opts.rss_runs or (1 if opts.quick else 3)
     opts.warm_builds = opts.warm_builds or (1 if opts.quick else 3)
     if opts.runs < 10 and not opts.quick:
