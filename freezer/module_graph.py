@@ -642,16 +642,17 @@ class ModuleGraph:
         Plugins are found through metadata, never imported by name; a group name spelled in
         bundled code ("fzt.plugins", "pygments.lexers") is the one sign a scan can see.
         """
+        tried: set[int] = {id(d) for d in self.dists.values()}
         changed = True
-        while changed:
+        while changed:  # a plugin's own code may name further groups
             changed = False
-            bundled = {id(d) for d in self.dists.values()}
             for dist in self.index.dists:
-                if id(dist) in bundled:
+                if id(dist) in tried:
                     continue
                 groups = dist.entry_point_groups() - {"console_scripts", "gui_scripts"}
                 named = groups & self.strings
                 if named:
+                    tried.add(id(dist))
                     self._bundle_distribution(dist, f"plugin in group {sorted(named)[0]}")
                     changed = True
 
