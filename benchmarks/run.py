@@ -560,7 +560,7 @@ def report_rows(rows: list[Row]) -> list[list[str]]:
         pyi_strip = next((r for r in group if r.tool == "PyInstaller --strip"), None)
         for r in group:
             if r.status != "ok":
-                out.append([program, r.tool, r.status])
+                out.append([program, r.tool, r.status.replace("|", "\\|")])  # tool output
                 continue
             is_base = r is base
             rss = (f"{ratio(r.rss_mb, base.rss_mb)} ({'' if r.rss_exact else '≤'}"
