@@ -126,11 +126,18 @@ def make_plan(analysis: Analysis, cache_root: Path,
     plan = BundlePlan()
     libdirs = tuple(d for d in (target["libdir"],) if d)
     libs: dict[str, str] = {}  # soname -> sha256 of every bundled shared library
+    sizes: dict[str, int] = {}  # sha256 -> size of the library once decompressed
+
+    def packed(stripped: str, digest: str) -> str:
+        """A native file zstd-compressed, as the runtime unpacks it with the bootloader's
+        decompressor (_freezer_boot.unpack) into the cache, once."""
+        sizes[digest] = os.path.getsize(stripped)
+        return zstd.compressed_copy(stripped, digest, cache_root)
 
     def add_native(soname: str, path: str) -> str:
         stripped, digest = store.get(path)
-        entry = f"{NATIVE_DIR}/{digest}/{soname}"
-        plan.add(Entry(entry, path=stripped))
+        entry = f"{NATIVE_DIR}/{digest}/{soname}.zst"
+        plan.add(Entry(entry, path=packed(stripped, digest)))
         libs[soname] = digest
         return entry
 
@@ -173,16 +180,18 @@ def make_plan(analysis: Analysis, cache_root: Path,
                 if soname not in libs:
                     add_native(soname, path)
             stripped, digest = store.get(mod.file)
-            plan.add(Entry(mod.archive, path=stripped))
+            plan.add(Entry(mod.archive, path=packed(stripped, digest)))
             plan.manifest.append(
                 f"ext {mod.name} {mod.archive} {digest} {','.join(s for s, _ in needs) or '-'}"
+                f" {sizes[digest]}"
             )
         else:
             plan.add(Entry(mod.archive, path=mod.file))
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
-            plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{libs[soname]}/{soname} "
-                                 f"{libs[soname]}")
+            digest = libs[soname]
+            plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{digest}/{soname}.zst {digest} "
+                                 f"{sizes[digest]}")
     dist_infos = {d.dist_info: d.name for d in analysis.dists}
     for archive, source in sorted(analysis.data.items()):
         plan.add(Entry(archive, path=source))
