@@ -4,10 +4,11 @@ The zip is written in append mode onto a copy of the bootloader, so every offset
 absolute within the file: zipimport, `python -m zipfile` and `unzip` read it as it is, and the
 boot table can name plain file offsets for the bootloader's `sendfile`.
 
-Every zip entry is stored (zipimport cannot inflate before zlib is loaded, and the runtime
-copies native files straight out of the file). The boot libraries are compressed all the same,
-as stored entries that hold a zstd frame (`<soname>.zst`): the bootloader, not zip, unpacks
-them, and the boot table gives both sizes.
+Bytecode is stored: zipimport reads it as it is on every import, and inflating it would cost
+start-up time. Data files and metadata are deflated (read rarely, after the runtime has made
+the zlib extension loadable). Native files are stored entries that hold zstd streams
+(`<soname>.zst` for the boot libraries): the bootloader's decompressor, not zip, unpacks
+them, straight from the file.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ BOOT_MAGIC = "FREEZER1"
 _LOCAL_HEADER_SIZE = 30
 
 
-def _zipinfo(name: str) -> zipfile.ZipInfo:
+def _zipinfo(name: str, deflate: bool = False) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
     info.create_system = 3  # unix, so the permission bits below mean what they say
     info.external_attr = ((0o40755 if name.endswith("/") else 0o100644) << 16) | (
         0x10 if name.endswith("/") else 0)
-    info.compress_type = zipfile.ZIP_STORED
+    info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     return info
 
 
@@ -39,8 +40,9 @@ def write_zip(path: Path, plan: BundlePlan, mode: str = "a") -> None:
     offsets: dict[str, int] = {}
     with zipfile.ZipFile(path, mode) as zf:
         for name in sorted(plan.entries):
-            info = _zipinfo(name)
-            zf.writestr(info, plan.entries[name].read())
+            entry = plan.entries[name]
+            info = _zipinfo(name, entry.deflate)
+            zf.writestr(info, entry.read(), compresslevel=6 if entry.deflate else None)
             encoded = info.filename.encode("utf-8")
             offsets[name] = info.header_offset + _LOCAL_HEADER_SIZE + len(encoded) + len(
                 info.extra)

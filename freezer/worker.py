@@ -57,6 +57,7 @@ def target_facts() -> dict:
         "instsoname": cfg("INSTSONAME") or cfg("LDLIBRARY"),
         "include": sysconfig.get_paths()["include"],
         "machine": os.uname().machine,
+        "zlib_builtin": "zlib" in sys.builtin_module_names,
     }
 
 
@@ -164,6 +165,9 @@ def main() -> None:
         kind, arg, source, display = entry_code(request, graph)
         for name in STARTUP_MODULES:
             graph.add(name, fatal=False, program=False)
+        # zipfile inflates the deflated data entries with zlib, an extension module in most
+        # builds.
+        graph.add("zlib", fatal=False, program=False)
         for name in request["include"]:
             graph.add(name, "--include-module", 0)
         for name in request.get("collect", ()):
