@@ -81,12 +81,17 @@ class Compiler:
         code = compile(source, dfile, "exec", dont_inherit=True, optimize=0)
         data = (importlib.util.MAGIC_NUMBER + _PYC_FLAGS + importlib.util.source_hash(source)
                 + marshal.dumps(code))
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out))
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
+        _write_atomically(out, data)
         return out
+
+
+def _write_atomically(out: str, data: bytes) -> None:
+    """Into a temporary file beside `out`, then renamed: concurrent builds share the cache."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out))
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, out)
 
 
 def archive_name(mod) -> str:
@@ -143,11 +148,7 @@ def cached_text(data: bytes, cache_dir: str, kind: str) -> str:
     """A file made by the build, kept content-addressed beside the compiled bytecode."""
     out = os.path.join(cache_dir, "made", hashlib.sha256(data).hexdigest() + "." + kind)
     if not os.path.exists(out):
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out))
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
+        _write_atomically(out, data)
     return out
 
 

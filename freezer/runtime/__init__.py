@@ -15,19 +15,14 @@ MANIFEST = "__freezer__/manifest"
 MAIN_PYC = "__freezer__/main.pyc"
 
 
-def _size(fields, i):
-    """Decompressed size of a zstd-packed native entry; 0 for one stored as it is."""
-    return int(fields[i]) if len(fields) > i else 0
-
-
 class Manifest:
     """What the build wrote in `__freezer__/manifest` (one record per line)."""
 
     def __init__(self, text):
         self.main_kind = "script"
         self.main_arg = ""
-        self.extensions = {}  # module name -> (entry, sha256, [sonames], size if packed)
-        self.libraries = {}  # soname -> (entry, sha256, size if packed)
+        self.extensions = {}  # module name -> (entry, sha256, [sonames], unpacked size)
+        self.libraries = {}  # soname -> (entry, sha256, unpacked size)
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
         for line in text.splitlines():
@@ -36,9 +31,9 @@ class Manifest:
                 self.main_kind, self.main_arg = fields[1], fields[2]
             elif fields[0] == "ext":
                 libs = [] if fields[4] == "-" else fields[4].split(",")
-                self.extensions[fields[1]] = (fields[2], fields[3], libs, _size(fields, 5))
+                self.extensions[fields[1]] = (fields[2], fields[3], libs, int(fields[5]))
             elif fields[0] == "lib":
-                self.libraries[fields[1]] = (fields[2], fields[3], _size(fields, 4))
+                self.libraries[fields[1]] = (fields[2], fields[3], int(fields[4]))
             elif fields[0] == "tree":
                 self.trees[fields[1]] = []
                 for name in fields[2].split(","):

@@ -10,12 +10,46 @@ finds all distributions alike.
 """
 
 import posix
-import sys
 import zipimport
 
 from . import natives
 
 _COMPLETE = ".complete"
+
+
+def _env(name):
+    value = posix.environ.get(name.encode())
+    return value.decode("utf-8", "surrogateescape") if value else ""
+
+
+def cache_root():
+    """FREEZER_CACHE_DIR, else $XDG_CACHE_HOME/freezer, else ~/.cache/freezer."""
+    root = _env("FREEZER_CACHE_DIR")
+    if root:
+        return root
+    xdg = _env("XDG_CACHE_HOME")
+    if xdg.startswith("/"):  # the XDG spec: a relative value is ignored
+        return xdg + "/freezer"
+    home = _env("HOME")
+    if not home:
+        import pwd
+
+        home = pwd.getpwuid(posix.getuid()).pw_dir
+    return home + "/.cache/freezer"
+
+
+def private_dir(path):
+    """Create `path` (and parents) mode 0700; refuse a directory another user could change."""
+    parts = path.split("/")
+    for i in range(2, len(parts) + 1):
+        d = "/".join(parts[:i])
+        try:
+            posix.mkdir(d, 0o700)
+        except FileExistsError:
+            pass
+    st = posix.stat(path)
+    if st.st_uid != posix.geteuid() or st.st_mode & 0o022:
+        raise ImportError(f"freezer: cache directory {path} is not private to this user")
 
 
 class TreeFinder:
@@ -39,7 +73,7 @@ class TreeFinder:
         return PathFinder.find_spec(fullname, [directory])
 
     def unpack(self, key):
-        directory = natives.cache_root() + "/tree/" + key
+        directory = cache_root() + "/tree/" + key
         try:
             posix.stat(directory + "/" + _COMPLETE)
         except OSError:
@@ -49,7 +83,7 @@ class TreeFinder:
 
     def _write(self, key, directory):
         parent = directory.rpartition("/")[0]
-        natives.private_dir(parent)
+        private_dir(parent)
         # Random, not the pid: in a pid namespace every racing first run may be pid 2.
         tmp = f"{parent}/.{key}.{posix.urandom(8).hex()}.tmp"
         posix.mkdir(tmp, 0o700)
@@ -110,13 +144,7 @@ _installed = None
 
 def install(importer, manifest):
     """Put the tree finder ahead of the path-based finders (and of zipimport)."""
-    finder = TreeFinder(importer, manifest)
-    position = len(sys.meta_path)
-    for i, f in enumerate(sys.meta_path):
-        if getattr(f, "__name__", "") == "PathFinder":
-            position = i
-            break
-    sys.meta_path.insert(position, finder)
+    finder = natives.insert_finder(TreeFinder(importer, manifest))
     global _installed
     _installed = finder
     return finder
