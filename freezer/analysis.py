@@ -41,6 +41,7 @@ class BundledModule:
     file: str | None  # compiled pyc in the build cache, or the extension file
     source: str | None = None  # the .py it came from
     dist: str | None = None  # the third-party distribution it belongs to
+    py: str | None = None  # the source to ship beside the bytecode (None: --no-sources)
 
 
 @dataclass
@@ -65,6 +66,11 @@ class Analysis:
     data_dist: dict[str, str] = field(default_factory=dict)  # archive name -> distribution
     # auditwheel's vendored libraries: (archive name, file, distribution)
     vendored: list[tuple[str, str, str]] = field(default_factory=list)
+    # The cold standard library: sources and data the analysis did not see used, by archive
+    # name inside the cold archive (see plan.py).
+    cold: dict[str, str] = field(default_factory=dict)
+    # --pruned: the stdlib modules left out.
+    dropped: list[str] = field(default_factory=list)
 
 
 def clean_env() -> dict[str, str]:
@@ -81,7 +87,8 @@ def clean_env() -> dict[str, str]:
 
 def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str],
             include: list[str], exclude: list[str], cache_root: Path,
-            collect: list[str] = (), traced: list[str] = ()) -> Analysis:
+            collect: list[str] = (), traced: list[str] = (), pruned: bool = False,
+            sources: bool = True) -> Analysis:
     request = {
         "entry": entry.request(display),
         "program_path": program_path,
@@ -89,6 +96,8 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
         "collect": list(collect),
         "traced": list(traced),
         "exclude": exclude,
+        "pruned": pruned,
+        "sources": sources,
         "runtime_dir": str(_HERE / "runtime"),
         "pyc_cache": str(cache_root / "build" / "pyc"),
     }
@@ -104,6 +113,9 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
         reply = json.loads(proc.stdout.strip().rsplit("\n", 1)[-1])
     except (ValueError, IndexError):
         detail = proc.stderr.strip().splitlines()[-1:] or ["no answer"]
+        if "Traceback (most recent call last):" in proc.stderr:
+            # The interpreter ran, and the analysis itself failed: say that, not "bad Python".
+            raise FreezeError(f"the analysis under {python} failed: {detail[0]}") from None
         raise FreezeError(
             f"--python {python}: not a working CPython 3.9+ interpreter ({detail[0]})"
         ) from None
@@ -112,11 +124,13 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
             raise FreezeError(f"--python {python}: {reply['fatal']}")
         raise FreezeError(reply["fatal"])
     modules = [BundledModule(m["name"], m["kind"], m["origin"], m["archive"], m.get("file"),
-                             m.get("source"), m.get("dist")) for m in reply["modules"]]
+                             m.get("source"), m.get("dist"), m.get("py"))
+               for m in reply["modules"]]
     dists = [BundledDist(d["name"], d["version"], d["dist_info"], d["file_bound"], d["why"])
              for d in reply.get("dists", [])]
     data = {d["archive"]: d["source"] for d in reply.get("data", [])}
     data_dist = {d["archive"]: d["dist"] for d in reply.get("data", []) if d.get("dist")}
     vendored = [(v["archive"], v["source"], v["dist"]) for v in reply.get("vendored", [])]
+    cold = {c["archive"]: c["source"] for c in [*reply["cold"], *reply["cold_data"]]}
     return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
-                    dists, data, data_dist, vendored)
+                    dists, data, data_dist, vendored, cold, reply.get("dropped", []))

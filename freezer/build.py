@@ -30,6 +30,10 @@ class BuildOptions:
     add_data: list[tuple[Path, str]] = field(default_factory=list)
     # Arguments for one traced run of the program under the target (--trace), or None.
     trace_args: list[str] | None = None
+    # --pruned: only the stdlib modules the analysis sees (no cold set, no sources).
+    pruned: bool = False
+    # Sources shipped beside the bytecode, for tracebacks and inspect (--no-sources: not).
+    sources: bool = True
 
 
 def check_not_input(output: Path, inputs: list[Path]) -> None:
@@ -72,7 +76,8 @@ def build(opts: BuildOptions) -> Analysis:
         traced = traced_modules(opts.python, entry, opts.trace_args, search,
                                 warnings=trace_warnings)
     analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
-                       opts.exclude, root, collect=opts.collect, traced=traced)
+                       opts.exclude, root, collect=opts.collect, traced=traced,
+                       pruned=opts.pruned, sources=opts.sources)
     analysis.warnings[:0] = trace_warnings
     program_files = [Path(m.source) for m in analysis.modules
                      if m.origin == "program" and m.source]
@@ -81,7 +86,7 @@ def build(opts: BuildOptions) -> Analysis:
     if opts.output.suffix == ".pyz":
         write_pyz(opts.output, analysis, entry)
         return analysis
-    plan = make_plan(analysis, root, opts.add_data)
+    plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
     target = analysis.target
     boot = bootloader_for(target["include"], target["version"], root)
     write_executable(opts.output, boot, plan)

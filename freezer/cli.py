@@ -57,6 +57,12 @@ def make_parser() -> argparse.ArgumentParser:
                    help="no traced run, even if pyproject.toml asks for one")
     p.add_argument("--no-config", action="store_true",
                    help="ignore [tool.freezer] in pyproject.toml")
+    p.add_argument("--pruned", action="store_true",
+                   help="the smallest file: only the stdlib modules the analysis sees "
+                        "imported, no sources; lists what it left out")
+    p.add_argument("--no-sources", action="store_true",
+                   help="ship bytecode without its sources (tracebacks then have no source "
+                        "lines, inspect.getsource fails)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("--version", action="version", version=f"freeze {__version__}")
     return p
@@ -139,6 +145,8 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         collect=hints.collect,
         add_data=hints.add_data,
         trace_args=hints.trace,
+        pruned=args.pruned,
+        sources=not (args.no_sources or args.pruned),
     )
 
 
@@ -161,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         for warning in analysis.warnings:
             print(f"freeze: warning: {warning}", file=sys.stderr)
+        if analysis.dropped:
+            print(f"freeze: --pruned left out {len(analysis.dropped)} standard-library "
+                  f"modules the analysis did not see imported: {', '.join(analysis.dropped)}",
+                  file=sys.stderr)
         size = opts.output.stat().st_size / 1e6
         print(f"freeze: wrote {args.output} ({size:.1f} MB, {len(analysis.modules)} modules, "
               f"CPython {analysis.target['version']})", file=sys.stderr)

@@ -87,104 +87,135 @@ def _names_in(node: ast.AST) -> set[str]:
     return found
 
 
-class _Scanner(ast.NodeVisitor):
+class _Context:
+    """Where a node sits: under an optional construct, inside a function, in an `except
+    ImportError` handler standing in for the imports of its `try` body."""
+
+    __slots__ = ("optional", "lazy", "fallback_for")
+
+    def __init__(self, optional: bool = False, lazy: bool = False,
+                 fallback_for: tuple[str, ...] = ()) -> None:
+        self.optional = optional
+        self.lazy = lazy
+        self.fallback_for = fallback_for
+
+    def but(self, **changes) -> _Context:
+        new = _Context(self.optional, self.lazy, self.fallback_for)
+        for key, value in changes.items():
+            setattr(new, key, value)
+        return new
+
+
+# Calls whose first argument, a string literal, names a module that is imported
+# (import_module, __import__) or looked up (find_spec: the program may import it next).
+_IMPORTING_CALLS = {"import_module", "__import__"}
+_LOOKUP_CALLS = {"find_spec", "find_loader", "find_module"}
+
+
+class _Scanner:
+    """Walks the tree with an explicit stack, never recursively: machine-generated modules
+    (one of sympy's) nest deeper than a recursive visitor survives, yet CPython compiles
+    them."""
+
     def __init__(self, package: str) -> None:
         self.package = package
-        self.optional = 0
-        self.depth = 0  # function nesting
-        self.fallback_for: tuple[str, ...] = ()
         self.result = ScanResult()
+        # Items: (node, context) to visit, or a callable to run when the walk reaches it.
+        self.stack: list = []
 
-    def _add(self, name: str | None, node: ast.AST, fromlist=(), dynamic=False) -> None:
+    def _add(self, name: str | None, node: ast.AST, ctx: _Context, fromlist=(),
+             dynamic=False) -> None:
         if name:
             self.result.imports.append(
-                ImportRef(name, getattr(node, "lineno", 0), self.optional > 0, tuple(fromlist),
-                          dynamic, self.depth > 0, self.fallback_for)
+                ImportRef(name, getattr(node, "lineno", 0), ctx.optional, tuple(fromlist),
+                          dynamic, ctx.lazy, ctx.fallback_for)
             )
 
-    def visit_FunctionDef(self, node: ast.AST) -> None:
-        for deco in getattr(node, "decorator_list", []):
-            self.visit(deco)
-        self.depth += 1
-        for stmt in node.body:
-            self.visit(stmt)
-        self.depth -= 1
+    def run(self, tree: ast.AST) -> None:
+        self.stack.append((tree, _Context()))
+        while self.stack:
+            item = self.stack.pop()
+            if callable(item):
+                item()
+                continue
+            node, ctx = item
+            children = self._visit(node, ctx)
+            if children is None:
+                children = [(child, ctx) for child in ast.iter_child_nodes(node)]
+            self.stack.extend(reversed(children))
 
-    visit_AsyncFunctionDef = visit_FunctionDef
+    def _visit(self, node: ast.AST, ctx: _Context) -> list | None:
+        """Handle `node`; return what to visit next, in order (None: all its children, in
+        the same context)."""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inner = ctx.but(lazy=True)
+            return [(d, ctx) for d in node.decorator_list] + [(s, inner) for s in node.body]
+        if isinstance(node, ast.Lambda):
+            return [(node.body, ctx.but(lazy=True))]
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self._add(alias.name, node, ctx)
+            return []
+        if isinstance(node, ast.ImportFrom):
+            name = resolve_relative(node.module or "", node.level, self.package)
+            self._add(name, node, ctx, [a.name for a in node.names if a.name != "*"])
+            return []
+        if isinstance(node, ast.Call):
+            self._visit_call(node, ctx)
+            return None
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and 2 <= len(node.value) <= 64:
+                self.result.strings.add(node.value)
+            return []
+        if type(node).__name__ in ("Try", "TryStar"):
+            return self._visit_try(node, ctx)
+        if isinstance(node, ast.If):
+            names = _names_in(node.test)
+            if names & _TYPE_CHECKING:
+                # Only for the type checker: never imported at run time.
+                return [(n, ctx) for n in node.orelse]
+            branch = ctx.but(optional=True) if names & _PLATFORM_MARKERS else ctx
+            return [(node.test, ctx)] + [(n, branch) for n in [*node.body, *node.orelse]]
+        return None
 
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        self.depth += 1
-        self.visit(node.body)
-        self.depth -= 1
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self._add(alias.name, node)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        name = resolve_relative(node.module or "", node.level, self.package)
-        self._add(name, node, [a.name for a in node.names if a.name != "*"])
-
-    def visit_Call(self, node: ast.Call) -> None:
+    def _visit_call(self, node: ast.Call, ctx: _Context) -> None:
         func = node.func
         fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if fname in ("import_module", "__import__") and node.args:
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                target = arg.value
-                if target.startswith("."):
-                    package = self.package
-                    for kw in node.keywords:
-                        if kw.arg == "package" and isinstance(kw.value, ast.Constant):
-                            package = kw.value.value
-                    level = len(target) - len(target.lstrip("."))
-                    target = resolve_relative(target.lstrip("."), level, package or "")
-                self._add(target, node, dynamic=True)
-        self.generic_visit(node)
+        if fname not in _IMPORTING_CALLS and fname not in _LOOKUP_CALLS or not node.args:
+            return
+        arg = node.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return
+        target = arg.value
+        if target.startswith("."):
+            package = self.package
+            for kw in node.keywords:
+                if kw.arg == "package" and isinstance(kw.value, ast.Constant):
+                    package = kw.value.value
+            if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                package = node.args[1].value
+            level = len(target) - len(target.lstrip("."))
+            target = resolve_relative(target.lstrip("."), level, package or "")
+        if target and all(p.isidentifier() for p in target.split(".")):
+            lookup = fname in _LOOKUP_CALLS  # asks whether it is there: may well not be
+            self._add(target, node, ctx.but(optional=ctx.optional or lookup), dynamic=True)
 
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and 2 <= len(node.value) <= 64:
-            self.result.strings.add(node.value)
-
-    def _visit_optional(self, nodes: list[ast.AST]) -> None:
-        self.optional += 1
-        for n in nodes:
-            self.visit(n)
-        self.optional -= 1
-
-    def visit_Try(self, node: ast.Try) -> None:
+    def _visit_try(self, node, ctx: _Context) -> list:
         catches = [h for h in node.handlers if _handler_catches_import_error(h)]
         before = len(self.result.imports)
-        if catches:
-            self._visit_optional(node.body)
-        else:
-            for n in node.body:
-                self.visit(n)
+        body = ctx.but(optional=True) if catches else ctx
+        items: list = [(n, body) for n in node.body]
+        for handler in node.handlers:
+            if handler in catches:
+                items.append(lambda h=handler: self._visit_fallback(h, ctx, before))
+            else:
+                items.append((handler, ctx))
+        return items + [(n, ctx) for n in [*node.orelse, *node.finalbody]]
+
+    def _visit_fallback(self, handler: ast.ExceptHandler, ctx: _Context, before: int) -> None:
+        """Queue an `except ImportError` handler, now that its `try` body was walked."""
         tried = tuple(ref.name for ref in self.result.imports[before:])
-        for n in node.handlers:
-            saved = self.fallback_for
-            if n in catches and tried:
-                self.fallback_for = tried
-            self.visit(n)
-            self.fallback_for = saved
-        for n in [*node.orelse, *node.finalbody]:
-            self.visit(n)
-
-    visit_TryStar = visit_Try
-
-    def visit_If(self, node: ast.If) -> None:
-        names = _names_in(node.test)
-        if names & _TYPE_CHECKING:
-            # Only for the type checker: never imported at run time.
-            for n in node.orelse:
-                self.visit(n)
-            return
-        self.visit(node.test)
-        if names & _PLATFORM_MARKERS:
-            self._visit_optional([*node.body, *node.orelse])
-        else:
-            for n in [*node.body, *node.orelse]:
-                self.visit(n)
+        self.stack.append((handler, ctx.but(fallback_for=tried) if tried else ctx))
 
 
 def scan_source(source: bytes, filename: str, module: str, is_package: bool) -> ScanResult:
@@ -192,5 +223,5 @@ def scan_source(source: bytes, filename: str, module: str, is_package: bool) -> 
     tree = ast.parse(source, filename)
     package = module if is_package else module.rpartition(".")[0]
     scanner = _Scanner(package)
-    scanner.visit(tree)
+    scanner.run(tree)
     return scanner.result

@@ -354,7 +354,14 @@ class ModuleGraph:
         with open(mod.path, "rb") as f:
             source = f.read()
         display = self.display.get(mod.name, mod.path)
-        result = scan_source(source, display, mod.name, mod.search_locations is not None)
+        try:
+            result = scan_source(source, display, mod.name, mod.search_locations is not None)
+        except (SyntaxError, RecursionError, MemoryError, ValueError):
+            if mod.origin == "program":
+                raise
+            # Not code the target can compile either: python fails on it the same way, at
+            # run time, if it is ever imported.
+            return
         if not mod.name.startswith("encodings") and mod.name != "locale":
             # their alias tables name every codec
             self.strings |= result.strings

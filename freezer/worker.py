@@ -33,6 +33,7 @@ sys.path[:] = [os.path.dirname(_HERE)] + TARGET_PATH
 
 from freezer.distributions import is_stdlib_entry, stdlib_dirs  # noqa: E402
 from freezer.module_graph import STARTUP_MODULES, ModuleGraph  # noqa: E402
+from freezer.stdlib_inventory import inventory  # noqa: E402
 
 _STDLIB_DIRS = stdlib_dirs()
 STDLIB_PATH = [p for p in TARGET_PATH if is_stdlib_entry(p, _STDLIB_DIRS)]
@@ -58,6 +59,7 @@ def target_facts() -> dict:
         "include": sysconfig.get_paths()["include"],
         "machine": os.uname().machine,
         "zlib_builtin": "zlib" in sys.builtin_module_names,
+        "cache_tag": sys.implementation.cache_tag,
     }
 
 
@@ -156,6 +158,41 @@ def _csv_field(name: str) -> str:
     return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n') else name
 
 
+def whole_stdlib(graph: ModuleGraph, pruned: bool) -> tuple[list[dict], list[dict], list[str]]:
+    """The standard library beyond what the analysis saw: (cold modules, cold data files,
+    names left out). Extension modules join the graph (they are packed like the hot ones);
+    pure modules become the cold set, carried as sources (see stdlib_inventory.py).
+
+    With `pruned`, nothing is added and the names left out are returned instead.
+    """
+    modules, data = inventory(STDLIB_PATH)
+    cold, cold_data, dropped = [], [], []
+    for name, (kind, path) in sorted(modules.items()):
+        if name in graph.modules or graph.excluded(name):
+            continue
+        if pruned:
+            dropped.append(name)
+            continue
+        if kind == "extension":
+            mod = graph.find(name)
+            if mod is not None and mod.kind == "extension":
+                mod.reason = "standard library (carried whole)"
+                graph.modules[name] = mod
+            continue
+        base = name.replace(".", "/")
+        archive = base + "/__init__.py" if kind == "package" else base + ".py"
+        cold.append({"name": name, "archive": archive, "source": path})
+    for archive, path in sorted(data.items()):
+        package = archive.rpartition("/")[0].replace("/", ".")
+        if graph.excluded(package):
+            continue
+        if package in graph.modules:
+            graph.data[archive] = path  # beside its hot package, where its loader reads
+        elif not pruned:
+            cold_data.append({"archive": archive, "source": path})
+    return cold, cold_data, dropped
+
+
 def main() -> None:
     request = json.load(sys.stdin)
     reply: dict = {"target": target_facts()}
@@ -193,6 +230,7 @@ def main() -> None:
         print(json.dumps(reply))
         return
     reply["warnings"] = graph.warnings()
+    cold, cold_data, dropped = whole_stdlib(graph, request.get("pruned", False))
     modules = []
     for mod in sorted(graph.modules.values(), key=lambda m: m.name):
         if mod.name == "__main__" or mod.kind in ("builtin", "frozen"):
@@ -201,12 +239,17 @@ def main() -> None:
                 "archive": archive_name(mod), "source": mod.path, "reason": mod.reason,
                 "dist": mod.dist}
         if mod.kind in ("source", "package"):
-            dfile = os.path.relpath(mod.path, mod.root) if mod.root else mod.path
+            # The file name python's tracebacks show: the source's own path, which linecache
+            # reads where it exists and asks the module's loader for where it does not.
+            dfile = mod.path
+            if request.get("sources", True):
+                item["py"] = mod.path
             try:
                 item["file"] = compiler.pyc(mod.path, dfile)
             except SyntaxError as e:
                 if mod.origin == "program":
-                    reply["fatal"] = f"{dfile}:{e.lineno}: syntax error: {e.msg}"
+                    shown = os.path.relpath(mod.path, mod.root) if mod.root else mod.path
+                    reply["fatal"] = f"{shown}:{e.lineno}: syntax error: {e.msg}"
                     print(json.dumps(reply))
                     return
                 continue
@@ -246,7 +289,8 @@ def main() -> None:
     # decides; from memory they come in as the extensions' needed libraries).
     vendored = [{"archive": rel, "source": os.path.join(d.site_dir, rel), "dist": d.name}
                 for d in graph.dists.values() for rel in d.vendored]
-    reply.update(modules=modules, dists=dists, data=data, vendored=vendored,
+    reply.update(modules=modules, dists=dists, data=data, vendored=vendored, cold=cold,
+                 cold_data=cold_data, dropped=dropped,
                  main={"kind": kind, "arg": arg, "pyc": main_pyc, "source": main_source})
     print(json.dumps(reply))
 

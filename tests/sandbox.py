@@ -446,28 +446,18 @@ _FRAME = re.compile(r'^(?P<indent> *)File "(?P<path>[^"]*)", line \d+')
 
 
 def normalise(text: str, roots: Iterable[str] = ()) -> str:
-    """Remove the documented differences between a frozen and a plain traceback, only those.
+    """Remove the one documented difference between a frozen and a plain traceback.
 
-    1. A program file named by its absolute path under one of `roots` (the directory the
-       program was frozen from or copied to) becomes relative: `File "/tmp/x/app.py"` and
-       `File "app.py"` both become `File "app.py"`.
-    2. The source excerpt under each `File ..., line N` line, with the `^^^^`/`~~~` marker
-       lines of 3.11+, is dropped: a frozen program carries bytecode only, so its tracebacks
-       have file names and line numbers but no source lines.
-    Everything else, including the order and number of all other lines, is kept.
+    A program file named by its absolute path under one of `roots` (the directory the program
+    was frozen from or copied to) becomes relative: `File "/tmp/x/app.py"` and
+    `File "/app/app.py"` both become `File "app.py"`. Everything else, source lines and
+    3.11's `^^^^` markers included, must be the same.
     """
     prefixes = sorted({str(root).rstrip("/") + "/" for root in roots}, key=len, reverse=True)
     kept: list[str] = []
-    frame_indent: int | None = None
     for line in text.split("\n"):
-        if frame_indent is not None:
-            stripped = line.lstrip(" ")
-            if stripped and len(line) - len(stripped) > frame_indent:
-                continue
-            frame_indent = None
         match = _FRAME.match(line)
         if match:
-            frame_indent = len(match.group("indent"))
             path = match.group("path")
             for prefix in prefixes:
                 if path.startswith(prefix):
@@ -480,7 +470,7 @@ def normalise(text: str, roots: Iterable[str] = ()) -> str:
 
 def assert_same_behaviour(frozen: Completed, plain: Completed, roots: Iterable[str]) -> None:
     """Same stdout, same stderr up to `normalise`, same exit status (in bwrap's form)."""
-    roots = list(roots)
+    roots = [*roots, APP_DIR]  # where the frozen script's __file__ is, in the sandbox
     context = f"\n=== frozen ===\n{frozen.describe()}\n=== python ===\n{plain.describe()}"
     assert frozen.stdout.decode("utf-8", "replace") == plain.out, context
     assert normalise(frozen.stderr.decode("utf-8", "replace"), roots) == \

@@ -58,8 +58,9 @@ def test_zipfile_lists_output(target: Target) -> None:
 
 
 def test_zip_layout(target: Target) -> None:
-    """Sorted entries, fixed timestamps, all stored, and a boot table whose lines point at the
-    right bytes, libpython last (docs/design.md, "The output file")."""
+    """Sorted entries, fixed timestamps, everything stored but the sources beside the bytecode,
+    and a boot table whose lines point at the right bytes, libpython last (docs/design.md,
+    "The output file")."""
     binary = freeze(PROGRAMS / "hello", target)
     data = binary.read_bytes()
     with zipfile.ZipFile(binary) as archive:
@@ -69,7 +70,10 @@ def test_zip_layout(target: Target) -> None:
     names = [info.filename for info in infos]
     assert names == sorted(names)
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
-    assert {info.compress_type for info in infos} == {zipfile.ZIP_STORED}
+    deflated = {info.filename for info in infos if info.compress_type == zipfile.ZIP_DEFLATED}
+    assert deflated and all(name.endswith(".py") for name in deflated), deflated
+    assert all(name + "c" in names for name in deflated if name != "__freezer__/main.py")
+    assert {info.compress_type for info in infos} == {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 
     lines = comment.split("\n")
     assert lines[0] == "FREEZER1" and lines[-1] == "", comment

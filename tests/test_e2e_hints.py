@@ -40,10 +40,18 @@ def test_trace_bundles_a_computed_import(target: Target) -> None:
     _compare(binary, target, ["sysroloc"], "extra colorsys")
 
 
-def test_untraced_computed_import_fails_like_a_missing_module(newest_target: Target) -> None:
-    """Without the trace the frozen program fails as python would without the module: the
-    same ModuleNotFoundError, not a crash."""
+def test_untraced_computed_import_of_the_stdlib_works(newest_target: Target) -> None:
+    """Without the trace the module still imports, from the cold standard library: the
+    frozen program does what python does, hints or not."""
     binary = freeze(PROGRAM, newest_target)
+    assert "colorsys.pyc" not in zipfile.ZipFile(binary).namelist()
+    _compare(binary, newest_target, ["sysroloc"], "extra colorsys")
+
+
+def test_pruned_computed_import_fails_like_a_missing_module(newest_target: Target) -> None:
+    """--pruned carries only what the analysis saw: the program then fails as python would
+    without the module, the same ModuleNotFoundError, not a crash."""
+    binary = freeze(PROGRAM, newest_target, "--pruned", name="hints_pruned")
     frozen = run_sandboxed(binary, ["sysroloc"])
     assert frozen.returncode == 1
     assert b"ModuleNotFoundError: No module named 'colorsys'" in frozen.stderr

@@ -13,6 +13,7 @@ from . import natives
 
 MANIFEST = "__freezer__/manifest"
 MAIN_PYC = "__freezer__/main.pyc"
+MAIN_PY = "__freezer__/main.py"
 
 
 class Manifest:
@@ -25,10 +26,20 @@ class Manifest:
         self.libraries = {}  # soname -> (entry, sha256, unpacked size)
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
+        self.tree_libs = {}  # tree key -> [sonames] to load before its code
+        self.cold = None  # (entry, sha256, size) of the cold stdlib archive
+        self.cold_names = ""  # its module names, comma-separated (parsed when needed)
         for line in text.splitlines():
             fields = line.split(" ")
             if fields[0] == "main":
-                self.main_kind, self.main_arg = fields[1], fields[2]
+                # The script's name is last on the line and may hold spaces.
+                self.main_kind, self.main_arg = fields[1], line.split(" ", 2)[2]
+            elif fields[0] == "cold":
+                self.cold = (fields[1], fields[2], int(fields[3]))
+            elif fields[0] == "coldnames":
+                self.cold_names = fields[1]
+            elif fields[0] == "treelibs":
+                self.tree_libs[fields[1]] = fields[2].split(",")
             elif fields[0] == "ext":
                 libs = [] if fields[4] == "-" else fields[4].split(",")
                 self.extensions[fields[1]] = (fields[2], fields[3], libs, int(fields[5]))
@@ -67,16 +78,70 @@ def load_main_code(importer):
     return marshal.loads(importer.get_data(MAIN_PYC)[16:])
 
 
+def _renamed(code, filename):
+    """`code` and the code objects nested in it, with `filename` as their co_filename."""
+    kind = type(code)
+    consts = tuple(_renamed(c, filename) if type(c) is kind else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+class MainLoader:
+    """`__main__.__loader__` of a script: what python's SourceFileLoader answers for it.
+
+    linecache asks it for the source when a traceback or `inspect` needs a line of the
+    script (the file is not on this machine); `dis`, `pkgutil` and `runpy`-style tools ask
+    it for the code.
+    """
+
+    def __init__(self, importer, filename):
+        self.importer = importer
+        self.filename = filename
+        self.code = None
+
+    def get_filename(self, name=None):
+        return self.filename
+
+    def is_package(self, name=None):
+        return False
+
+    def get_code(self, name=None):
+        if self.code is None:
+            self.code = _renamed(load_main_code(self.importer), self.filename)
+        return self.code
+
+    def get_source(self, name=None):
+        try:
+            data = self.importer.get_data(MAIN_PY)
+        except OSError:
+            return None  # built with --no-sources
+        from importlib.util import decode_source
+
+        return decode_source(data)
+
+
+def _print_exception(exc_type, value, tb):
+    """sys.excepthook for an uncaught exception on 3.9-3.12, whose C traceback printer reads
+    source lines only from files on disk: the traceback module prints the same text, with
+    the source lines (and 3.11's carets) from the modules' loaders. 3.13's printer is that
+    module already."""
+    import traceback
+
+    traceback.print_exception(exc_type, value, tb)
+
 def run():
     """Run the program; return None, or the exception that ended it (for the bootloader)."""
     exe, importer = _archive()
     manifest = Manifest(importer.get_data(MANIFEST).decode())
     sys.frozen = True
-    natives.install(exe, importer, manifest)
+    extensions = natives.install(exe, importer, manifest)
     if manifest.trees:
         from . import trees
 
-        trees.install(importer, manifest)
+        trees.install(importer, manifest, extensions.loader)
+    if manifest.cold:
+        from . import cold
+
+        cold.install(extensions.loader, manifest)
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild
@@ -91,14 +156,17 @@ def _run_program(exe, importer, manifest):
     if manifest.main_kind == "module":
         code = _prepare_module_main(manifest.main_arg, globals_)
     else:
-        code = load_main_code(importer)
-        globals_["__file__"] = main_file(exe, manifest)
-        globals_["__cached__"] = None
+        filename = main_file(exe, manifest)
+        loader = MainLoader(importer, filename)
+        code = loader.get_code()
+        globals_.update(__file__=filename, __cached__=None, __loader__=loader)
     try:
         exec(code, globals_)
     except BaseException as exc:
         # Trim this frame: the traceback starts at the program, as under `python app.py`.
         exc.__traceback__ = exc.__traceback__.tb_next
+        if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+            sys.excepthook = _print_exception
         return exc
     return None
 

@@ -90,6 +90,20 @@ class ExtensionFinder:
     def exec_module(self, module):
         _imp.exec_dynamic(module)
 
+    # What python's ExtensionFileLoader answers (pkgutil, inspect and runpy ask).
+    def is_package(self, fullname):
+        return self.loader.manifest.extensions[fullname][0].rpartition("/")[2].startswith(
+            "__init__.")
+
+    def get_code(self, fullname):
+        return None
+
+    def get_source(self, fullname):
+        return None
+
+    def get_filename(self, fullname):
+        return self.exe + "/" + self.loader.manifest.extensions[fullname][0]
+
 
 def install(exe, importer, manifest):
     """Put the extension finder ahead of the path-based finders."""

@@ -32,9 +32,14 @@ def cache_root():
         return xdg + "/freezer"
     home = _env("HOME")
     if not home:
-        import pwd
+        try:
+            import pwd
 
-        home = pwd.getpwuid(posix.getuid()).pw_dir
+            home = pwd.getpwuid(posix.getuid()).pw_dir
+        except (ImportError, KeyError):
+            # No HOME and no passwd entry (a bare container): no cache directory to use.
+            raise ImportError("freezer: no cache directory (HOME is not set and this user "
+                              "has no home; set FREEZER_CACHE_DIR)") from None
     return home + "/.cache/freezer"
 
 
@@ -55,10 +60,12 @@ def private_dir(path):
 class TreeFinder:
     """Meta-path finder for the top-level names of unpacked distributions."""
 
-    def __init__(self, importer, manifest):
+    def __init__(self, importer, manifest, natives=None):
         self.importer = importer
         self.trees = manifest.trees  # key -> [entry names]
         self.owner = manifest.tree_names  # top-level name -> key
+        self.libs = manifest.tree_libs  # key -> [sonames] its extensions need from outside
+        self.natives = natives  # natives.NativeLoader
         self.ready = {}  # key -> directory
 
     def find_spec(self, fullname, path=None, target=None):
@@ -78,6 +85,11 @@ class TreeFinder:
             posix.stat(directory + "/" + _COMPLETE)
         except OSError:
             self._write(key, directory)
+        if self.natives is not None:
+            # Libraries from outside the distribution: not where its run paths point, so
+            # loaded (from the payload) before any of its extension modules.
+            for soname in self.libs.get(key, ()):
+                self.natives.load_library(soname)
         self.ready[key] = directory
         return directory
 
@@ -142,9 +154,9 @@ def main_tree(exe, manifest):
 _installed = None
 
 
-def install(importer, manifest):
+def install(importer, manifest, native_loader=None):
     """Put the tree finder ahead of the path-based finders (and of zipimport)."""
-    finder = natives.insert_finder(TreeFinder(importer, manifest))
+    finder = natives.insert_finder(TreeFinder(importer, manifest, native_loader))
     global _installed
     _installed = finder
     return finder
