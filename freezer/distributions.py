@@ -11,7 +11,6 @@ RECORD that does not match the disk), each with one line saying what to do.
 
 from __future__ import annotations
 
-import ast
 import csv
 import email.parser
 import importlib.machinery
@@ -50,9 +49,8 @@ class Distribution:
         self._editable: tuple[str | None] | None = None
         self.file_bound = False
         self.why_files = ""
-        # Filled when it is bundled (see ModuleGraph): modules that build paths from
-        # __file__, data files, auditwheel's vendored libraries; all site-relative.
-        self.file_users: list[str] = []
+        # Filled when it is bundled (see ModuleGraph): data files and auditwheel's vendored
+        # libraries, site-relative.
         self.data_files: list[str] = []
         self.vendored: list[str] = []
 
@@ -352,6 +350,10 @@ def module_name(path: str) -> tuple[str, str] | None:
         if kind != "source":
             return None
         parts, kind = parts[:-1], "package"
+    if kind == "extension" and len(parts) == 1 and re.fullmatch(r"\w+", parts[0]):
+        # mypyc's shared library of a whole distribution, `<hash>__mypyc`, is a top-level
+        # module whose name starts with a digit: imported from C by that name.
+        return parts[0], kind
     if not parts or not all(p.isidentifier() for p in parts):
         return None
     return ".".join(parts), kind
@@ -374,21 +376,3 @@ def is_documentation(path: str) -> bool:
 def is_test_path(path: str) -> bool:
     """Test suites and pytest plugins shipped inside packages: bundled, imports not followed."""
     return bool(_TEST_DIR.search(path)) or path.rsplit("/", 1)[-1] == "conftest.py"
-
-
-def uses_file_dir(source: bytes) -> bool:
-    """Does this code build paths from its own `__file__` (dirname, Path(...).parent, ...)?"""
-    if b"__file__" not in source:
-        return False
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and any(
-                isinstance(a, ast.Name) and a.id == "__file__" for a in node.args):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in ("dirname", "abspath", "realpath", "Path", "PurePath", "join", "split"):
-                return True
-    return False

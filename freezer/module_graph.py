@@ -25,7 +25,6 @@ from freezer.distributions import (
     is_documentation,
     is_test_path,
     module_name,
-    uses_file_dir,
 )
 from freezer.hints import hinted_imports
 from freezer.imports_scan import scan_source
@@ -147,13 +146,8 @@ class ModuleGraph:
         self.dists: dict[str, Distribution] = {}  # bundled, by name
         self.data: dict[str, str] = {}  # archive name -> file: data files and metadata
         self.data_dist: dict[str, str] = {}  # archive name -> distribution it came from
-        # Modules the program's import chains reach (not only bundled with their
-        # distribution), and the imports of other distributions waiting for that.
-        self.reached: set[str] = set()
-        self.deferred: dict[str, list] = {}
         # Top-level package no distribution owns -> its data files (archive names).
         self.loose_data: dict[str, list[str]] = {}
-        self.refs: dict[str, list] = {}  # distribution module -> its imports
         self._stdlib_names: frozenset[str] | None = None
         self.modules: dict[str, Module] = {}
         self.missing: dict[str, None] = {}
@@ -279,21 +273,25 @@ class ModuleGraph:
     # -- walk ---------------------------------------------------------------------------------
 
     def add(self, name: str, importer: str = "", lineno: int = 0, fatal: bool = True,
-            program: bool = True, reach: bool = True) -> bool:
+            program: bool = True, pruning: bool | None = None) -> bool:
         """Include `name`, its parents and everything they import; False if it was not found.
 
-        `reach`: the import comes from code the program runs (not from a module that is only
-        bundled because its distribution is).
+        `pruning`: apply the stdlib's hot-set rules (default: for imports not made by the
+        program); they only decide what is bytecode and what the cold set carries.
+
+        Every import of a bundled third-party module is followed, of any kind (optional,
+        lazy, a fallback, a find_spec probe), from every module of its distribution, since
+        any of them may be imported by a name made at run time (Markdown's extensions):
+        python, run from the same environment, would find what they import, so the frozen
+        program must. Test packages inside distributions are bundled but not followed.
         """
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
             sub = ".".join(parts[:i])
             if sub in self.modules:
-                if reach:
-                    self._reach(sub)
                 continue
-            if not program and self._on_request_only(sub):
-                return False
+            if (not program if pruning is None else pruning) and self._on_request_only(sub):
+                return False  # the cold set carries it; not worth bytecode
             mod = self.find(sub)
             if mod is None:
                 if not self.excluded(sub):
@@ -301,8 +299,6 @@ class ModuleGraph:
                 return False
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
-            if reach:
-                self.reached.add(sub)
             if mod.origin == "thirdparty":
                 self._add_distribution(mod)  # sets mod.dist, which _scan's policy needs
             self._scan(mod)
@@ -312,25 +308,6 @@ class ModuleGraph:
                 if self.find(hinted) is not None:
                     self.add(hinted, f"{sub} (built-in hint)", 0, fatal=False, program=False)
         return True
-
-    def _reach(self, name: str) -> None:
-        """Mark a bundled module, and what it imports from its own distribution, as reached;
-        follow the imports of other distributions that waited for that."""
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current in self.reached or current not in self.modules:
-                continue
-            self.reached.add(current)
-            mod = self.modules[current]
-            for ref in self.refs.get(current, ()):
-                target = self.modules.get(ref.name)
-                followed = not (ref.optional or ref.lazy)
-                if target is not None and target.dist == mod.dist and followed:
-                    todo.append(ref.name)
-            for ref in self.deferred.pop(current, ()):
-                self.add(ref.name, self.display_name(mod), ref.lineno, fatal=False,
-                         program=False)
 
     @staticmethod
     def _on_request_only(name: str) -> bool:
@@ -366,42 +343,37 @@ class ModuleGraph:
             # their alias tables name every codec
             self.strings |= result.strings
         program = mod.origin == "program"
+        # The stdlib's own imports decide only what is hot (bytecode) and what cold: its
+        # pruning rules are about speed and size, never about what can be imported, and
+        # they apply to the stdlib's code alone.
+        stdlib = mod.origin == "stdlib"
         top = mod.name.split(".")[0]
-        reach = mod.dist is None or mod.name in self.reached
-        if mod.dist:
-            self.refs[mod.name] = result.imports
         for ref in result.imports:
             where = self.display_name(mod)
             if self.excluded(ref.name):
                 continue
-            if mod.dist:
-                verdict = self._follows(mod, ref)
-                if verdict == "later":
-                    self.deferred.setdefault(mod.name, []).append(ref)
-                if verdict is not True:
-                    continue
-            if not program and ref.name in OPTIONAL_NOT_FOLLOWED.get(mod.name, ()):
+            if stdlib and ref.name in OPTIONAL_NOT_FOLLOWED.get(mod.name, ()):
                 continue
-            if not program and ref.fallback_for and all(
+            if stdlib and ref.fallback_for and all(
                     self.find(n) is not None for n in ref.fallback_for):
                 continue  # the fallback of imports that all succeed: never runs
-            if not program and ref.lazy and ref.name.split(".")[0] != top \
+            if stdlib and ref.lazy and ref.name.split(".")[0] != top \
                     and mod.name in CORE_LAZY_SKIP:
                 # A core module's function importing from elsewhere (os.popen -> subprocess):
                 # a feature few programs use, and following every such edge from modules
-                # that every program loads would bundle most of the stdlib into hello world.
+                # that every program loads would make most of the stdlib hot in hello world.
                 continue
             found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
-                             program=program, reach=reach and not (ref.optional or ref.lazy))
+                             program=program, pruning=stdlib)
             if found and ref.fromlist:
                 target = self.modules[ref.name]
                 if target.search_locations is not None:
                     for item in ref.fromlist:
                         sub = f"{ref.name}.{item}"
-                        if (program or not self._on_request_only(sub)) and \
+                        if (not stdlib or not self._on_request_only(sub)) and \
                                 self.find(sub) is not None:
                             self.add(sub, where, ref.lineno, fatal=False, program=program,
-                                     reach=reach and not (ref.optional or ref.lazy))
+                                     pruning=stdlib)
 
     def _scan_binary(self, mod: Module) -> None:
         """Standard-library modules a compiled extension imports from C.
@@ -494,7 +466,6 @@ class ModuleGraph:
             return
         reason = f"{dist.name} (whole distribution, {why})"
         members: list[Module] = []
-        file_users: list[str] = []
         data_files: list[str] = []
         vendored: list[str] = []
         cython_sources: list[str] = []
@@ -536,11 +507,7 @@ class ModuleGraph:
                             dist.name)
             self.modules[name] = member
             members.append(member)
-            if kind != "extension" and not is_test_path(rel):
-                with open(full, "rb") as f:
-                    if uses_file_dir(f.read()):
-                        file_users.append(rel)
-        dist.file_users, dist.data_files, dist.vendored = file_users, data_files, vendored
+        dist.data_files, dist.vendored = data_files, vendored
         for member in members:
             if not is_test_path(os.path.relpath(member.path, dist.site_dir)):
                 self._scan(member)
@@ -598,50 +565,37 @@ class ModuleGraph:
                     self.loose_data.setdefault(mod.name.split(".")[0], []).append(rel)
 
     def decide_file_bound(self) -> None:
-        """Which distributions must be real files: code the program runs builds paths from
-        its own `__file__`, and data files sit beside it.
+        """Which code is served from real files: every third-party distribution, and every
+        package of the program's that has data files.
 
-        Only modules the program reaches count: numpy's f2py opens its templates that way,
-        but a program that never imports f2py should not unpack numpy for it.
+        A distribution's code may look for its files in any way (open beside `__file__`,
+        `Path(__file__).parent.glob`, `os.listdir`, gettext's `localedir`, plugin discovery
+        with `pkgutil.iter_modules` on its own directory): unpacked once into the cache, laid
+        out as in site-packages, it finds them all, as it does under python. No guess about
+        how its code reads them is needed.
         """
         for dist in self.dists.values():
-            for rel in dist.file_users:
-                found = module_name(rel)
-                if found is None or found[0] not in self.reached:
-                    continue
-                here = os.path.dirname(rel) + "/"
-                near = [d for d in dist.data_files if d.startswith(here) or here == "/"]
-                if near:
-                    dist.file_bound = True
-                    dist.why_files = f"{rel} opens files beside it, such as {near[0]}"
-                    break
+            if dist.editable_root or not dist.dist_info:
+                continue
+            dist.file_bound = True
+            dist.why_files = "third-party distributions are served from real files"
         self._decide_loose_packages()
 
     def _decide_loose_packages(self) -> None:
-        """The same rule for top-level packages no distribution owns (the program's own,
-        editable installs): one that must be real files becomes a tree of its own."""
+        """The same for top-level packages no distribution owns (the program's own, editable
+        installs): one with data files becomes a tree of its own."""
         for top, data in sorted(self.loose_data.items()):
             members = [m for m in self.modules.values() if m.dist is None and m.path
                        and (m.name == top or m.name.startswith(top + "."))]
-            for mod in members:
-                if mod.name not in self.reached or mod.kind == "extension":
-                    continue
-                with open(mod.path, "rb") as f:
-                    if not uses_file_dir(f.read()):
-                        continue
-                rel = os.path.relpath(mod.path, mod.root).replace(os.sep, "/")
-                here = os.path.dirname(rel) + "/"
-                near = [d for d in data if d.startswith(here)]
-                if not near:
-                    continue
-                tree = Distribution.loose(f"{top} (files)", f"{rel} opens files beside it, "
-                                          f"such as {near[0]}")
-                self.dists[tree.name] = tree
-                for member in members:
-                    member.dist = tree.name
-                for d in data:
-                    self.data_dist[d] = tree.name
-                break
+            if not members or not data:
+                continue
+            tree = Distribution.loose(f"{top} (files)", f"{top} has data files, such as "
+                                      f"{data[0]}")
+            self.dists[tree.name] = tree
+            for member in members:
+                member.dist = tree.name
+            for d in data:
+                self.data_dist[d] = tree.name
 
     def add_plugins(self) -> None:
         """Bundle the distributions that register entry points in a group bundled code names.
@@ -662,34 +616,6 @@ class ModuleGraph:
                     tried.add(id(dist))
                     self._bundle_distribution(dist, f"plugin in group {sorted(named)[0]}")
                     changed = True
-
-    def _follows(self, mod: Module, ref) -> bool:
-        """Should an import in a distribution's code bring in another distribution?
-
-        Yes for the distributions it declares it needs (Requires-Dist, whatever the marker,
-        except extras). An undeclared one, through an unconditional top-level import: only
-        once the program's imports reach the importing module ("later" until then; urllib3's
-        contrib modules import cryptography, for an extra). An optional or lazy import of an
-        undeclared one (rich's numpy support, a plugin probe) never: it is in the bundle only
-        if the program itself imports it.
-        """
-        top = ref.name.split(".")[0]
-        target = self.find(top)
-        if target is None or target.origin != "thirdparty" or target.dist == mod.dist:
-            return True
-        anchor = target.path or (target.search_locations[0] if target.search_locations else "")
-        try:
-            owner = self.index.owner(anchor)
-        except DistributionError:
-            return False
-        if owner is None or owner.name == mod.dist:
-            return True
-        declared = {canonical_name(r) for r in self.dists[mod.dist].requires(conditional=True)}
-        if canonical_name(owner.name) in declared:
-            return True
-        if ref.optional or ref.lazy:
-            return False
-        return True if mod.name in self.reached else "later"
 
     def _check_requirements(self, dist: Distribution) -> None:
         """A distribution's unconditional requirements must be installed too."""

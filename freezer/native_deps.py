@@ -32,7 +32,24 @@ GLIBC_CORE = frozenset({
 class ElfInfo:
     soname: str | None
     needed: tuple[str, ...]
-    search: tuple[str, ...]  # RPATH/RUNPATH directories, $ORIGIN expanded
+    rpath: tuple[str, ...]  # DT_RPATH directories, $ORIGIN expanded
+    runpath: tuple[str, ...]  # DT_RUNPATH directories, $ORIGIN expanded
+
+    @property
+    def search(self) -> tuple[str, ...]:
+        """This object's own run path directories, in the order ld.so tries them."""
+        return self.runpath or self.rpath
+
+    def search_with(self, inherited: tuple[str, ...]) -> tuple[str, ...]:
+        """Where ld.so looks for this object's DT_NEEDED: its DT_RUNPATH alone if it has one;
+        otherwise its DT_RPATH, then the DT_RPATH of each object that loaded it (auditwheel
+        sets DT_RPATH on an extension, and its vendored libgfortran finds libquadmath
+        through it)."""
+        return self.runpath if self.runpath else self.rpath + inherited
+
+    def passes_on(self, inherited: tuple[str, ...]) -> tuple[str, ...]:
+        """The DT_RPATH chain that the objects this one loads inherit."""
+        return inherited if self.runpath else self.rpath + inherited
 
 
 @functools.cache
@@ -40,7 +57,7 @@ def read_elf(path: str) -> ElfInfo:
     try:
         with open(path, "rb") as f:
             elf = ELFFile(f)
-            soname, needed, search = None, [], []
+            soname, needed, rpath, runpath = None, [], [], []
             for section in elf.iter_sections():
                 if not isinstance(section, DynamicSection):
                     continue
@@ -50,14 +67,15 @@ def read_elf(path: str) -> ElfInfo:
                     elif tag.entry.d_tag == "DT_SONAME":
                         soname = tag.soname
                     elif tag.entry.d_tag in ("DT_RPATH", "DT_RUNPATH"):
-                        raw = tag.rpath if tag.entry.d_tag == "DT_RPATH" else tag.runpath
+                        is_rpath = tag.entry.d_tag == "DT_RPATH"
+                        raw = tag.rpath if is_rpath else tag.runpath
                         origin = os.path.dirname(os.path.realpath(path))
                         for d in raw.split(":"):
-                            search.append(d.replace("$ORIGIN", origin)
-                                          .replace("${ORIGIN}", origin))
+                            (rpath if is_rpath else runpath).append(
+                                d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin))
     except (ELFError, OSError) as e:
         raise FreezeError(f"{path}: not a readable ELF shared object ({e})") from None
-    return ElfInfo(soname, tuple(needed), tuple(search))
+    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath))
 
 
 @functools.lru_cache(maxsize=1)
@@ -106,22 +124,22 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
     order: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    def visit(p: str) -> None:
+    def visit(p: str, inherited: tuple[str, ...]) -> None:
         info = read_elf(p)
         for soname in info.needed:
             if soname in GLIBC_CORE or soname in provided or soname in seen:
                 continue
             seen.add(soname)
-            dep = find_library(soname, info.search, extra_dirs)
+            dep = find_library(soname, info.search_with(inherited), extra_dirs)
             if dep is None:
                 raise FreezeError(
                     f"{p}: needs shared library {soname}, which is not installed on this "
                     "machine (install it, or --exclude-module the module that needs it)"
                 )
-            visit(dep)
+            visit(dep, info.passes_on(inherited))
             order.append((soname, dep))
 
-    visit(path)
+    visit(path, ())
     return order
 
 
@@ -134,21 +152,21 @@ def needs_cycle(path: str, extra_dirs: tuple[str, ...]) -> str | None:
     """
     state: dict[str, int] = {}  # soname -> 1 while being visited, 2 when done
 
-    def visit(p: str) -> str | None:
+    def visit(p: str, inherited: tuple[str, ...]) -> str | None:
         info = read_elf(p)
         for soname in info.needed:
             if soname in GLIBC_CORE or state.get(soname) == 2:
                 continue
             if state.get(soname) == 1:
                 return soname
-            dep = find_library(soname, info.search, extra_dirs)
+            dep = find_library(soname, info.search_with(inherited), extra_dirs)
             if dep is None:
                 continue  # needed_libraries reports it
             state[soname] = 1
-            found = visit(dep)
+            found = visit(dep, info.passes_on(inherited))
             if found:
                 return found
             state[soname] = 2
         return None
 
-    return visit(path)
+    return visit(path, ())

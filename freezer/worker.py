@@ -132,14 +132,14 @@ def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]
 
 
 def bundled_record(dist, graph: ModuleGraph, modules: list[dict], cache_dir: str) -> str:
-    """A RECORD listing what the bundle holds of `dist` (x.pyc where pip installed x.py).
+    """A RECORD listing what the bundle holds of `dist` (x.pyc where it carries no source).
 
     importlib.metadata reads RECORD for files() and packages_distributions(), and from 3.13
     drops the files that do not exist; the original would name sources that are not there.
     Hashes are left out, which RECORD allows, as the bundled bytes are not pip's.
     """
-    names = {m["archive"] for m in modules if m.get("dist") == dist.name
-             and not m["archive"].endswith("/")}
+    names = {m["archive"][:-1] if m.get("py") else m["archive"] for m in modules
+             if m.get("dist") == dist.name and not m["archive"].endswith("/")}
     names |= {a for a, owner in graph.data_dist.items() if owner == dist.name}
     names |= {a for a in graph.data if a.startswith(dist.dist_info + "/")}
     rows = "".join(f"{_csv_field(n)},,\n" for n in sorted(names))

@@ -8,6 +8,7 @@ differences (see sandbox.normalise), and the same exit status.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 
 import pytest
@@ -107,4 +108,60 @@ def test_matches_python(case: Case, target: Target, tmp_path) -> None:
     binary = freeze(program_dir, target, entry=case.entry, name=case.binary_name())
     frozen = run_sandboxed(binary, case.args, stdin=case.stdin, env=case.env,
                            timeout=case.timeout)
+    assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
+
+
+# Lists the public modules of the interpreter running it: top-level names and the public
+# submodules of its packages, found on disk (3.9 has no sys.stdlib_module_names).
+_LIST_STDLIB = r"""
+import os, sys, sysconfig
+std = sysconfig.get_paths()["stdlib"]
+dyn = os.path.join(std, "lib-dynload")
+names = set()
+for entry in (std, dyn):
+    for item in os.listdir(entry):
+        stem = item.split(".")[0]
+        full = os.path.join(entry, item)
+        if os.path.isdir(full) and not os.path.exists(os.path.join(full, "__init__.py")):
+            continue
+        if stem.isidentifier() and (item.endswith(".py") or os.path.isdir(full)
+                                    or item.endswith(".so")):
+            names.add(stem)
+        if os.path.isdir(full):
+            for folder, dirs, files in os.walk(full):
+                dirs[:] = [d for d in dirs if d not in ("test", "tests", "idle_test")
+                           and os.path.exists(os.path.join(folder, d, "__init__.py"))]
+                rel = os.path.relpath(folder, entry).replace(os.sep, ".")
+                for f in files:
+                    if f.endswith(".py") and f != "__init__.py":
+                        names.add(rel + "." + f[:-3])
+print("\n".join(sorted(names)))
+"""
+# Not carried, as documented (README, "What gets bundled"), or not importable quietly:
+# antigravity opens a web browser.
+NOT_CARRIED = ("test", "idlelib", "turtledemo", "ensurepip", "tkinter", "turtle",
+               "antigravity", "site", "lib2to3.pgen2.conv")
+
+
+def _public_stdlib(target: Target) -> list[str]:
+    done = subprocess.run([str(target.path), "-I", "-S", "-c", _LIST_STDLIB],
+                          capture_output=True, text=True, check=True)
+    return [name for name in done.stdout.split()
+            if not any(part.startswith("_") for part in name.split("."))
+            and name.split(".")[0] not in NOT_CARRIED and name not in NOT_CARRIED]
+
+
+def test_every_stdlib_module_imports_alone(target: Target, tmp_path) -> None:
+    """For every public stdlib module X, `import X` alone (a forked child each) ends the
+    same way frozen as under python, and nothing was said to the program about any of them:
+    the whole standard library rides along."""
+    names = _public_stdlib(target)
+    assert len(names) > 300, names
+    stdin = "\n".join(names).encode()
+    program_dir = PROGRAMS / "stdlib_each"
+    plain = run_plain(target.path, ["app.py"], program_dir=program_dir, stdin=stdin,
+                      timeout=600, workdir=tmp_path / "plain")
+    assert plain.returncode == 0 and "decimal: ok" in plain.out, plain.describe()
+    binary = freeze(program_dir, target)
+    frozen = run_sandboxed(binary, stdin=stdin, timeout=600)
     assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])

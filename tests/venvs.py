@@ -70,6 +70,9 @@ PLUGIN_PACKAGES = ("plughost", "plugin_alpha", "plugin_beta")
 FULL = VenvSpec("full", "requirements-full.txt", PLUGIN_PACKAGES, ("edlib",))
 SMALL = VenvSpec("small", "requirements-small.txt", PLUGIN_PACKAGES, ("edlib",))
 BARE = VenvSpec("bare")
+# Real programs' packages (issue 8), 3.11 only: web frameworks, parsers, locale data, mypyc,
+# the scientific stack.
+WIDE = VenvSpec("wide", "requirements-wide.txt")
 
 # The minor version that gets the full venv; the others get the small one.
 FULL_MINOR = 11

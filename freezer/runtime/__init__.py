@@ -9,7 +9,7 @@ import marshal
 import sys
 import zipimport
 
-from . import natives
+from . import natives, sources
 
 MANIFEST = "__freezer__/manifest"
 MAIN_PYC = "__freezer__/main.pyc"
@@ -74,6 +74,24 @@ def main_file(exe, manifest):
     return exe.rpartition("/")[0] + "/" + manifest.main_arg
 
 
+def _offer_bundle_root(exe, manifest):
+    """`sys._MEIPASS`, made when first read (PEP 562's module __getattr__ on sys): the
+    directory PyInstaller's programs find their files in (see trees.bundle_root). Offered
+    only when the bundle has files to put there, so that `getattr(sys, "_MEIPASS", ".")`
+    still means the current directory for a program that ships none."""
+
+    def __getattr__(name):
+        if name != "_MEIPASS":
+            raise AttributeError(f"module 'sys' has no attribute '{name}'")
+        from . import trees
+
+        root = trees.bundle_root(exe, manifest)
+        sys._MEIPASS = root
+        return root
+
+    sys.__getattr__ = __getattr__
+
+
 def load_main_code(importer):
     return marshal.loads(importer.get_data(MAIN_PYC)[16:])
 
@@ -133,6 +151,8 @@ def run():
     exe, importer = _archive()
     manifest = Manifest(importer.get_data(MANIFEST).decode())
     sys.frozen = True
+    if manifest.trees:
+        _offer_bundle_root(exe, manifest)
     extensions = natives.install(exe, importer, manifest)
     if manifest.trees:
         from . import trees
@@ -142,6 +162,7 @@ def run():
         from . import cold
 
         cold.install(extensions.loader, manifest)
+    sources.install()
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild

@@ -77,6 +77,7 @@ class TreeFinder:
         directory = self.ready.get(key) or self.unpack(key)
         from importlib.machinery import PathFinder
 
+        _hook_trees(cache_root() + "/tree/")
         return PathFinder.find_spec(fullname, [directory])
 
     def unpack(self, key):
@@ -123,6 +124,51 @@ class TreeFinder:
             posix.stat(directory + "/" + _COMPLETE)
 
 
+_hooked = []
+
+
+def _hook_trees(prefix):
+    """Have the path finder use `TreeSourceLoader` for every directory under `prefix`."""
+    if _hooked:
+        return
+    from importlib.machinery import (
+        EXTENSION_SUFFIXES,
+        ExtensionFileLoader,
+        FileFinder,
+        SourceFileLoader,
+        SourcelessFileLoader,
+    )
+
+    class TreeSourceLoader(SourceFileLoader):
+        """Loads a tree module's bytecode as SourceFileLoader does, but keeps the file name
+        it was compiled with (the build machine's, as python's own tracebacks show it);
+        linecache then reads the source through this loader, from the tree."""
+
+        def get_code(self, fullname):
+            from importlib.util import cache_from_source
+
+            try:
+                data = self.get_data(cache_from_source(self.path))
+            except OSError:
+                return super().get_code(fullname)
+            import marshal
+
+            return marshal.loads(memoryview(data)[16:])
+
+    details = ((ExtensionFileLoader, EXTENSION_SUFFIXES), (TreeSourceLoader, [".py"]),
+               (SourcelessFileLoader, [".pyc"]))
+
+    def hook(path):
+        if not path.startswith(prefix):
+            raise ImportError("not an unpacked tree")
+        return FileFinder(path, *details)
+
+    import sys
+
+    sys.path_hooks.insert(0, hook)
+    _hooked.append(hook)
+
+
 def _makedirs(folder, made):
     parts = folder.split("/")
     for i in range(2, len(parts) + 1):
@@ -160,3 +206,46 @@ def install(importer, manifest, native_loader=None):
     global _installed
     _installed = finder
     return finder
+
+
+def bundle_root(exe, manifest):
+    """One directory laid out like PyInstaller's `sys._MEIPASS`: every unpacked
+    distribution's top-level packages and modules, and the files added beside the script,
+    side by side (symbolic links into their trees, all unpacked first).
+
+    Code written for PyInstaller looks for its files there (`os.path.join(sys._MEIPASS,
+    ...)`), or lists its plugins with `pkgutil.iter_modules` on `sys._MEIPASS/<package>`
+    (Faker); it is made on first use of `sys._MEIPASS`, and shared by every run after.
+    """
+    finder = _installed or install(zipimport.zipimporter(exe), manifest)
+    keys = sorted(manifest.trees)
+    directory = cache_root() + "/root/" + _hash_text(",".join(keys))
+    try:
+        posix.stat(directory + "/" + _COMPLETE)
+        return directory
+    except OSError:
+        pass
+    links = {}
+    for key in keys:
+        tree = finder.unpack(key)
+        for entry in posix.listdir(tree):
+            if entry not in (_COMPLETE, "__pycache__"):
+                links.setdefault(entry, tree + "/" + entry)
+    parent = directory.rpartition("/")[0]
+    private_dir(parent)
+    tmp = f"{parent}/.{posix.urandom(8).hex()}.tmp"
+    posix.mkdir(tmp, 0o700)
+    for name, target in sorted(links.items()):
+        posix.symlink(target, tmp + "/" + name)
+    posix.close(posix.open(tmp + "/" + _COMPLETE, posix.O_WRONLY | posix.O_CREAT, 0o600))
+    try:
+        posix.rename(tmp, directory)
+    except OSError:
+        _remove_tree(tmp)  # another process made it first
+    return directory
+
+
+def _hash_text(text):
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,0 +1,101 @@
+"""Source lines for code that has no file on this machine, the way python finds them on disk.
+
+Bundled bytecode keeps the file name it was compiled from (the build machine's path, which
+python's own tracebacks show). Where that file does not exist, linecache asks the module's
+loader, but only when it is handed the module's globals (tracebacks, inspect). The warnings
+module and other callers of `linecache.getline(filename, lineno)` hand it a file name alone;
+python reads the file there, and so must the frozen program. So `linecache.cache` becomes a
+dict that, asked about a file name it does not hold, finds the imported module compiled from
+it and registers that module's loader as its lazy source, as `linecache.lazycache` does.
+
+Installed when linecache is first imported (most programs never import it), by a finder
+that only watches for that name.
+"""
+
+import sys
+
+_MAX_DEPTH = 8  # package nesting tried when matching a file name to a module name
+
+
+def _source_getter(filename):
+    """A function returning the source of the imported module compiled from `filename`."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__file__", None) == filename:
+        candidates = [("__main__", main)]
+    else:
+        parts = filename[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        candidates = []
+        for depth in range(min(len(parts), _MAX_DEPTH), 0, -1):
+            name = ".".join(parts[-depth:])
+            module = sys.modules.get(name)
+            if module is not None:
+                candidates.append((name, module))
+    for name, module in candidates:
+        loader = getattr(module, "__loader__", None)
+        get_source = getattr(loader, "get_source", None)
+        if get_source is not None:
+            return lambda: get_source(name)
+    return None
+
+
+class LazySources(dict):
+    """linecache.cache, which can name the source of any imported module's file."""
+
+    def __contains__(self, filename):
+        if dict.__contains__(self, filename):
+            return True
+        if not isinstance(filename, str) or not filename.endswith(".py") \
+                or filename.startswith("<"):
+            return False
+        getter = _source_getter(filename)
+        if getter is None:
+            return False
+        dict.__setitem__(self, filename, (getter,))  # the form of a lazycache entry
+        return True
+
+
+def patch(linecache):
+    if not isinstance(linecache.cache, LazySources):
+        linecache.cache = LazySources(linecache.cache)
+
+
+class _Patched:
+    """The loader of linecache, which patches the module once it has run."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        create = getattr(self.loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        patch(module)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
+class LinecacheWatcher:
+    """Meta-path finder that only wraps linecache's loader, then steps aside."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "linecache":
+            return None
+        sys.meta_path.remove(self)
+        from _frozen_importlib import _find_spec
+
+        spec = _find_spec(fullname, None)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Patched(spec.loader)
+        return spec
+
+
+def install():
+    if "linecache" in sys.modules:
+        patch(sys.modules["linecache"])
+    else:
+        sys.meta_path.insert(0, LinecacheWatcher())
