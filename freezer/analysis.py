@@ -51,8 +51,9 @@ class BundledDist:
     name: str
     version: str
     dist_info: str  # its .dist-info directory, at the top of the payload
-    file_bound: bool  # its code opens files beside itself: served from real files
+    file_bound: bool  # served from real files (unpacked into the cache)
     why: str = ""
+    direct: bool = True  # the program's own code imports it (not only other distributions)
 
 
 @dataclass
@@ -126,7 +127,8 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     modules = [BundledModule(m["name"], m["kind"], m["origin"], m["archive"], m.get("file"),
                              m.get("source"), m.get("dist"), m.get("py"))
                for m in reply["modules"]]
-    dists = [BundledDist(d["name"], d["version"], d["dist_info"], d["file_bound"], d["why"])
+    dists = [BundledDist(d["name"], d["version"], d["dist_info"], d["file_bound"], d["why"],
+                         d.get("direct", True))
              for d in reply.get("dists", [])]
     data = {d["archive"]: d["source"] for d in reply.get("data", [])}
     data_dist = {d["archive"]: d["dist"] for d in reply.get("data", []) if d.get("dist")}

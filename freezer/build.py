@@ -84,7 +84,7 @@ def build(opts: BuildOptions) -> Analysis:
     # The program's other modules are known only now, after the analysis.
     check_not_input(opts.output, program_files)
     if opts.output.suffix == ".pyz":
-        write_pyz(opts.output, analysis, entry)
+        write_pyz(opts.output, analysis, entry, analysis.warnings)
         return analysis
     plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
     target = analysis.target

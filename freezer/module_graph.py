@@ -57,7 +57,8 @@ IMPLICIT_IMPORTS = {
     "warnings": ("linecache",),
     "multiprocessing": ("subprocess", "pickle"),  # forkserver/resource tracker command lines
     "_pickle": ("copyreg", "_compat_pickle"),
-    "_decimal": ("collections", "numbers", "contextvars"),
+    "_decimal": ("collections", "collections.abc", "numbers", "contextvars"),
+    "array": ("collections.abc",),  # registered as a MutableSequence from C (3.11+)
     "_elementtree": ("xml.etree.ElementPath", "copy"),
     "_asyncio": ("asyncio",),
     "_ctypes": ("ctypes",),
@@ -91,12 +92,6 @@ _NUL_WORD = re.compile(rb"(?<=\0)[A-Za-z_][A-Za-z0-9_.]{1,39}(?=\0)")
 # `from X import ...` / `import X, Y` at the start of a line of Cython source (not cimport).
 _CYTHON_IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w., \t]+)$)", re.MULTILINE)
-
-# Optional imports of other packages that serve one rarely used feature of the importer;
-# a program that uses the feature imports them itself.
-OPTIONAL_NOT_FOLLOWED = {
-    "shutil": ("bz2", "lzma"),  # only for make_archive/unpack_archive formats
-}
 
 # What CPython itself imports while starting, before any program code: not visible to a scan.
 # _bootlocale (3.9 only) is imported from C by io.TextIOWrapper to pick the default encoding;
@@ -154,6 +149,7 @@ class ModuleGraph:
         self.problems: list[Problem] = []
         self.strings: set[str] = set()
         self.display: dict[str, str] = {}  # module name -> file name shown in messages
+        self.program_imports: set[str] = set()  # what the program's own code imports
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -350,9 +346,10 @@ class ModuleGraph:
         top = mod.name.split(".")[0]
         for ref in result.imports:
             where = self.display_name(mod)
+            if program:
+                self.program_imports.add(ref.name)
+                self.program_imports.update(f"{ref.name}.{item}" for item in ref.fromlist)
             if self.excluded(ref.name):
-                continue
-            if stdlib and ref.name in OPTIONAL_NOT_FOLLOWED.get(mod.name, ()):
                 continue
             if stdlib and ref.fallback_for and all(
                     self.find(n) is not None for n in ref.fallback_for):
@@ -363,17 +360,20 @@ class ModuleGraph:
                 # a feature few programs use, and following every such edge from modules
                 # that every program loads would make most of the stdlib hot in hello world.
                 continue
+            # Tooling modules (STDLIB_ONLY_ON_REQUEST) stay cold when a stdlib module
+            # reaches them lazily or optionally; an unconditional import makes them hot.
+            pruning = stdlib and (ref.lazy or ref.optional)
             found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
-                             program=program, pruning=stdlib)
+                             program=program, pruning=pruning)
             if found and ref.fromlist:
                 target = self.modules[ref.name]
                 if target.search_locations is not None:
                     for item in ref.fromlist:
                         sub = f"{ref.name}.{item}"
-                        if (not stdlib or not self._on_request_only(sub)) and \
+                        if (not pruning or not self._on_request_only(sub)) and \
                                 self.find(sub) is not None:
                             self.add(sub, where, ref.lineno, fatal=False, program=program,
-                                     pruning=stdlib)
+                                     pruning=pruning)
 
     def _scan_binary(self, mod: Module) -> None:
         """Standard-library modules a compiled extension imports from C.

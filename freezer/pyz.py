@@ -35,11 +35,29 @@ def _pure_twin(extension: str | None) -> Path | None:
     return twin if twin.is_file() else None
 
 
-def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint) -> None:
-    """The program's modules and its third-party distributions, as sources."""
+def _native_dists(analysis: Analysis) -> set[str]:
+    """Distributions with an extension module that has no pure twin."""
+    return {m.dist for m in analysis.modules
+            if m.kind == "extension" and m.dist and not _pure_twin(m.source)}
+
+
+def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
+              warnings: list[str] | None = None) -> None:
+    """The program's modules and its third-party distributions, as sources.
+
+    A distribution with native code that only other distributions reach (an optional
+    import, say) is left out with a warning: the Python the .pyz runs on may have it
+    installed. One the program imports itself stops the build.
+    """
     files: dict[str, bytes] = {"__main__.py": main_source(analysis, entry)}
+    direct = {d.name for d in analysis.dists if d.direct}
+    left_out = sorted(_native_dists(analysis) - direct)
+    if left_out and warnings is not None:
+        warnings.append(f"left out of the .pyz, as they hold native code: {', '.join(left_out)}"
+                        " (install them where the .pyz runs)")
+    dist_infos = {d.dist_info for d in analysis.dists if d.name in left_out}
     for mod in analysis.modules:
-        if mod.origin not in ("program", "thirdparty"):
+        if mod.origin not in ("program", "thirdparty") or mod.dist in left_out:
             continue
         if mod.kind == "extension" and _pure_twin(mod.source):
             source = _pure_twin(mod.source)
@@ -53,6 +71,8 @@ def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint) -> None:
         if mod.kind in ("source", "package"):
             files[mod.archive[:-1]] = Path(mod.source).read_bytes()  # .pyc -> .py
     for archive, source in analysis.data.items():
+        if archive.split("/")[0] in dist_infos or analysis.data_dist.get(archive) in left_out:
+            continue
         data = Path(source).read_bytes()
         if archive.endswith(".dist-info/RECORD"):
             # The bundled RECORD names bytecode; a .pyz carries the sources.

@@ -280,8 +280,10 @@ def main() -> None:
                 text = "".join(t + "\n" for t in tops).encode()
                 graph.data[top_level] = cached_text(text, request["pyc_cache"], "top_level.txt")
     main_source = request["entry"].get("path")
+    direct = {m.dist for m in graph.modules.values()
+              if m.dist and (m.name in graph.program_imports or m.name in request["include"])}
     dists = [{"name": d.name, "version": d.version, "file_bound": d.file_bound,
-              "why": d.why_files, "dist_info": d.dist_info}
+              "why": d.why_files, "dist_info": d.dist_info, "direct": d.name in direct}
              for d in sorted(graph.dists.values(), key=lambda d: d.name.lower())]
     data = [{"archive": a, "source": graph.data[a], "dist": graph.data_dist.get(a)}
             for a in sorted(graph.data)]

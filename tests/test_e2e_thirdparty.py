@@ -396,14 +396,13 @@ def test_pyz_carries_pure_python_distributions(program: str, py311: Target,
 
 
 def test_pyz_refuses_native_distributions(py311: Target, tmp_path: Path) -> None:
-    """numpy (and cffi, which numpy's code can reach) cannot live in a .pyz: one line naming
-    a native distribution, status 2, no output."""
+    """numpy, which the program imports, cannot live in a .pyz: one line naming it, status 2,
+    no output. (Native distributions that only numpy's code reaches would be left out.)"""
     python = venv_python(py311, spec_for(py311))
     out = tmp_path / "np.pyz"
     done = run_freezer(["app.py", "--python", str(python), "-o", str(out)],
                        cwd=PROGRAMS / "numpy_linalg")
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
-    assert len(lines) == 1 and re.search(r"distribution '(numpy|cffi)'.*extension module.*"
-                                         r"\.pyz", lines[0]), lines
+    assert len(lines) == 1 and "distribution 'numpy'" in lines[0] and ".pyz" in lines[0]
     assert not out.exists()

@@ -132,7 +132,8 @@ class MainLoader:
             data = self.importer.get_data(MAIN_PY)
         except OSError:
             return None  # built with --no-sources
-        from importlib.util import decode_source
+        # Not importlib.util: the runtime imports nothing the cold finder might serve.
+        from _frozen_importlib_external import decode_source
 
         return decode_source(data)
 

@@ -36,7 +36,8 @@ class ColdFinder:
             self.archive = self.natives.path_for(entry, sha256, COLD_NAME, size)
         parent = fullname.rpartition(".")[0]
         where = self.archive + "/" + parent.replace(".", "/") if parent else self.archive
-        from importlib.machinery import PathFinder
+        # importlib.machinery may itself be cold: never import what this finder serves.
+        from _frozen_importlib_external import PathFinder
 
         return PathFinder.find_spec(fullname, [where])
 

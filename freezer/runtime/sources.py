@@ -79,6 +79,21 @@ class _Patched:
         return getattr(self.loader, name)
 
 
+class _PatchedLegacy:
+    """The same for 3.9's zipimporter, which loads with load_module()."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def load_module(self, fullname):
+        module = self.loader.load_module(fullname)
+        patch(module)
+        return module
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
 class LinecacheWatcher:
     """Meta-path finder that only wraps linecache's loader, then steps aside."""
 
@@ -90,7 +105,8 @@ class LinecacheWatcher:
 
         spec = _find_spec(fullname, None)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Patched(spec.loader)
+            modern = hasattr(spec.loader, "exec_module")
+            spec.loader = (_Patched if modern else _PatchedLegacy)(spec.loader)
         return spec
 
 

@@ -75,7 +75,7 @@ class TreeFinder:
         if key is None:
             return None
         directory = self.ready.get(key) or self.unpack(key)
-        from importlib.machinery import PathFinder
+        from _frozen_importlib_external import PathFinder
 
         _hook_trees(cache_root() + "/tree/")
         return PathFinder.find_spec(fullname, [directory])
@@ -131,12 +131,16 @@ def _hook_trees(prefix):
     """Have the path finder use `TreeSourceLoader` for every directory under `prefix`."""
     if _hooked:
         return
-    from importlib.machinery import (
-        EXTENSION_SUFFIXES,
+    import _imp
+
+    # The importer's own classes, not importlib.machinery's names for them, which may be
+    # in the cold set (whose finder comes after this one).
+    from _frozen_importlib_external import (
         ExtensionFileLoader,
         FileFinder,
         SourceFileLoader,
         SourcelessFileLoader,
+        cache_from_source,
     )
 
     class TreeSourceLoader(SourceFileLoader):
@@ -145,8 +149,6 @@ def _hook_trees(prefix):
         linecache then reads the source through this loader, from the tree."""
 
         def get_code(self, fullname):
-            from importlib.util import cache_from_source
-
             try:
                 data = self.get_data(cache_from_source(self.path))
             except OSError:
@@ -155,7 +157,7 @@ def _hook_trees(prefix):
 
             return marshal.loads(memoryview(data)[16:])
 
-    details = ((ExtensionFileLoader, EXTENSION_SUFFIXES), (TreeSourceLoader, [".py"]),
+    details = ((ExtensionFileLoader, _imp.extension_suffixes()), (TreeSourceLoader, [".py"]),
                (SourcelessFileLoader, [".pyc"]))
 
     def hook(path):
