@@ -101,6 +101,7 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
         "sources": sources,
         "runtime_dir": str(_HERE / "runtime"),
         "pyc_cache": str(cache_root / "build" / "pyc"),
+        "scan_cache": str(cache_root / "build" / "scan"),
     }
     try:
         proc = subprocess.run(

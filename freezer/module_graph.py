@@ -27,7 +27,7 @@ from freezer.distributions import (
     module_name,
 )
 from freezer.hints import hinted_imports
-from freezer.imports_scan import scan_source
+from freezer.scan_cache import ScanCache
 
 # Tooling, test and other-platform parts of the stdlib, reached only through lazy or optional
 # imports in other stdlib modules (pdb from a debugging helper, tkinter from pydoc, ...).
@@ -131,8 +131,10 @@ class Problem:
 
 class ModuleGraph:
     def __init__(self, program_path: list[str], stdlib_path: list[str],
-                 excludes: list[str], site_path: list[str] = (), machine: str = "") -> None:
+                 excludes: list[str], site_path: list[str] = (), machine: str = "",
+                 scan_cache: str | None = None) -> None:
         self.program_path = [os.path.abspath(p) for p in program_path]
+        self.scans = ScanCache(scan_cache)
         self.stdlib_path = stdlib_path
         self.site_path = list(site_path)
         self.excludes = excludes
@@ -328,7 +330,8 @@ class ModuleGraph:
             source = f.read()
         display = self.display.get(mod.name, mod.path)
         try:
-            result = scan_source(source, display, mod.name, mod.search_locations is not None)
+            result = self.scans.scan(source, display, mod.name,
+                                     mod.search_locations is not None)
         except (SyntaxError, RecursionError, MemoryError, ValueError):
             if mod.origin == "program":
                 raise
@@ -636,7 +639,8 @@ class ModuleGraph:
     def add_codecs(self) -> None:
         """Bundle the codecs whose names appear as string literals in bundled code."""
         aliases = encodings.aliases.aliases
-        for text in sorted(self.strings):
+        looks_like_codec = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,24}").fullmatch
+        for text in sorted(filter(looks_like_codec, self.strings)):
             norm = encodings.normalize_encoding(text).lower()
             target = aliases.get(norm, norm)
             if target.isidentifier() and f"encodings.{target}" not in self.modules:

@@ -42,7 +42,7 @@ def write_zip(path: Path, plan: BundlePlan, mode: str = "a") -> None:
         for name in sorted(plan.entries):
             entry = plan.entries[name]
             info = _zipinfo(name, entry.deflate)
-            zf.writestr(info, entry.read(), compresslevel=6 if entry.deflate else None)
+            zf.writestr(info, entry.read(), compresslevel=entry.level if entry.deflate else None)
             encoded = info.filename.encode("utf-8")
             offsets[name] = info.header_offset + _LOCAL_HEADER_SIZE + len(encoded) + len(
                 info.extra)

@@ -33,9 +33,13 @@ class Entry:
     name: str
     path: str | None = None  # file whose bytes become the entry
     data: bytes | None = None
-    # Deflated in the zip: data files and metadata, read after the runtime has made zlib
-    # loadable (zipfile and zipimport inflate them); never native files, which are read raw.
+    # Deflated in the zip: data files, metadata and sources, read after the runtime has made
+    # zlib loadable (zipfile and zipimport inflate them); never native files the bootloader
+    # reads raw. Those of an unpacked tree are inflated once, into the cache.
     deflate: bool = False
+    # zlib level: 6, or 1 for large native files of trees (level 6 spent 15 s of a sympy
+    # build deflating shared libraries, for a few per cent).
+    level: int = 6
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -193,7 +197,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
         if mod.dist in file_bound:
             # Served from real files in the cache (see runtime/trees.py): stored as is.
             if mod.kind == "extension":
-                plan.add(Entry(mod.archive, path=store.get(mod.file)[0], deflate=deflate))
+                plan.add(Entry(mod.archive, path=store.get(mod.file)[0], deflate=deflate,
+                               level=1))
                 trees.setdefault(mod.dist, []).append(mod.archive)
                 tree_exts.setdefault(mod.dist, []).append(mod.file)
             elif mod.kind != "namespace":
@@ -231,7 +236,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
             trees.setdefault(owner, []).append(archive)
     for archive, source, dist in analysis.vendored:
         if dist in file_bound:
-            plan.add(Entry(archive, path=source))
+            plan.add(Entry(archive, path=source, deflate=deflate, level=1))
             trees.setdefault(dist, []).append(archive)
     _add_user_data(plan, analysis, add_data, file_bound, trees)
     for dist in sorted(trees):

@@ -197,7 +197,7 @@ def main() -> None:
     request = json.load(sys.stdin)
     reply: dict = {"target": target_facts()}
     graph = ModuleGraph(request["program_path"], STDLIB_PATH, request["exclude"], SITE_PATH,
-                        os.uname().machine)
+                        os.uname().machine, request.get("scan_cache"))
     compiler = Compiler(request["pyc_cache"])
     try:
         kind, arg, source, display = entry_code(request, graph)
