@@ -67,8 +67,8 @@ class Analysis:
     data_dist: dict[str, str] = field(default_factory=dict)  # archive name -> distribution
     # auditwheel's vendored libraries: (archive name, file, distribution)
     vendored: list[tuple[str, str, str]] = field(default_factory=list)
-    # The cold standard library: sources and data the analysis did not see used, by archive
-    # name inside the cold archive (see plan.py).
+    # The cold standard library: sources and package data of the stdlib modules the analysis
+    # did not see imported, by archive name (see plan.py).
     cold: dict[str, str] = field(default_factory=dict)
     # --pruned: the stdlib modules left out.
     dropped: list[str] = field(default_factory=list)

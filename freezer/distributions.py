@@ -314,15 +314,16 @@ class DistIndex:
         dist = self.by_file.get(path)
         if dist is not None:
             return dist
-        if not inside:
-            real = os.path.realpath(path)
-            for dist in self._editables():
-                root = dist.editable_root
-                if real == root or real.startswith(root + "/"):
-                    return dist
         owners = self.by_dir.get(path.rstrip("/"))
         if owners:
             return owners[0]
+        # An editable install's code lives in its project, which may itself be on the path
+        # (a src/ layout's __editable__ .pth puts src/ there): owned by the project.
+        real = os.path.realpath(path)
+        for dist in self._editables():
+            root = dist.editable_root
+            if real == root or real.startswith(root + "/"):
+                return dist
         # Owned by no readable RECORD, beside a distribution whose RECORD is unreadable:
         # most likely that one's, and bundling it without its RECORD would be a guess.
         for site, errors in self.broken.items():

@@ -57,18 +57,6 @@ def write_zip(path: Path, plan: BundlePlan, mode: str = "a") -> None:
         zf.comment = ("\n".join(lines) + "\n").encode("ascii")
 
 
-def zip_bytes(entries: dict) -> bytes:
-    """A stored zip of `entries` (name -> plan Entry), sorted, with fixed dates: the same
-    bytes for the same inputs (the cold stdlib archive, see plan.py)."""
-    import io
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name in sorted(entries):
-            zf.writestr(_zipinfo(name), entries[name].read())
-    return buffer.getvalue()
-
-
 def write_atomically(out: Path, build) -> None:
     """Run `build(tmp_path)` and move the result over `out` only when it fully succeeded.
 

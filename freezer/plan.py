@@ -24,7 +24,6 @@ NATIVE_DIR = "__freezer__/native"
 MANIFEST = "__freezer__/manifest"
 MAIN_PYC = "__freezer__/main.pyc"
 MAIN_PY = "__freezer__/main.py"
-COLD_NAME = "stdlib-cold.zip"
 LIBGCC_S = "libgcc_s.so.1"
 
 
@@ -258,8 +257,12 @@ def make_plan(analysis: Analysis, cache_root: Path,
             digest = libs[soname]
             plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{digest}/{soname}.zst {digest} "
                                  f"{sizes[digest]}")
-    if analysis.cold:
-        _add_cold(plan, analysis.cold, cache_root)
+    for archive, source in sorted(analysis.cold.items()):
+        # The cold standard library: sources only, deflated, compiled by zipimport on
+        # import. In the payload itself, every package's modules stay side by side, so
+        # pkgutil.iter_modules, importlib.resources and __path__ see the whole stdlib as
+        # python does (a separate solid-compressed archive would save 1 MB and lose that).
+        plan.add(Entry(archive, path=source, deflate=deflate))
     main = analysis.main
     # Fields that may hold spaces (a script's name) come last on their line.
     plan.manifest.insert(0, f"main {main['kind']} {main['arg']}")
@@ -311,42 +314,6 @@ def _data_owner(archive: str, analysis: Analysis, dist_infos: dict[str, str]) ->
     if top in dist_infos:
         return None
     return analysis.data_dist.get(archive)
-
-
-def _add_cold(plan: BundlePlan, cold: dict[str, str], cache_root: Path) -> None:
-    """The cold standard library: one stored zip of sources, zstd-compressed as one stream.
-
-    Solid compression makes the whole pure stdlib about 1.8 MB (3.11); per-file deflate
-    would be 2.8 MB, and bytecode as well would double it. The runtime unpacks it into the
-    cache on the first import of a cold module and imports from it with zipimport
-    (runtime/cold.py); the bytecode it compiles is cached beside.
-    """
-    from freezer.payload import zip_bytes
-
-    data = zip_bytes({name: Entry(name, path=path) for name, path in cold.items()})
-    digest = hashlib.sha256(data).hexdigest()
-    folder = cache_root / "build" / "cold"
-    path = folder / f"{digest}.zip"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    entry = f"{NATIVE_DIR}/{digest}/{COLD_NAME}.zst"
-    plan.add(Entry(entry, path=zstd.compressed_copy(str(path), digest, cache_root)))
-    names = sorted({_cold_module(name) for name in cold} - {None})
-    plan.manifest.append(f"cold {entry} {digest} {len(data)}")
-    plan.manifest.append("coldnames " + ",".join(names))
-
-
-def _cold_module(archive: str) -> str | None:
-    if not archive.endswith(".py"):
-        return None
-    stem = archive[:-3]
-    if stem.endswith("/__init__"):
-        stem = stem[: -len("/__init__")]
-    return stem.replace("/", ".")
 
 
 def _add_tree(plan: BundlePlan, dist: str, entries: list[str],

@@ -110,6 +110,7 @@ CASES = [
     Case("plugins-metadata", "plugins_metadata", minors=SMALL_SET,
          expect="beta: Grüß dich, wörld ✓"),
     Case("editable", "editable_lib", minors=SMALL_SET, expect="words ['Äpfel', 'Birnen'"),
+    Case("editable-src", "editable_src", minors=SMALL_SET, expect="srclib 3.1.4: Grüße"),
     # Real programs on packages nobody here wrote (issue 8): no hints given.
     Case("flask", "flask_client", venv=WIDE, expect="POST 200 {'count': 3, 'sum': 42}"),
     Case("fastapi", "fastapi_client", venv=WIDE, expect="bad 422"),

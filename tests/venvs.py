@@ -67,8 +67,8 @@ class VenvSpec:
 
 PLUGIN_PACKAGES = ("plughost", "plugin_alpha", "plugin_beta")
 
-FULL = VenvSpec("full", "requirements-full.txt", PLUGIN_PACKAGES, ("edlib",))
-SMALL = VenvSpec("small", "requirements-small.txt", PLUGIN_PACKAGES, ("edlib",))
+FULL = VenvSpec("full", "requirements-full.txt", PLUGIN_PACKAGES, ("edlib", "srclib"))
+SMALL = VenvSpec("small", "requirements-small.txt", PLUGIN_PACKAGES, ("edlib", "srclib"))
 BARE = VenvSpec("bare")
 # Real programs' packages (issue 8), 3.11 only: web frameworks, parsers, locale data, mypyc,
 # the scientific stack.

@@ -27,17 +27,11 @@ class Manifest:
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
-        self.cold = None  # (entry, sha256, size) of the cold stdlib archive
-        self.cold_names = ""  # its module names, comma-separated (parsed when needed)
         for line in text.splitlines():
             fields = line.split(" ")
             if fields[0] == "main":
                 # The script's name is last on the line and may hold spaces.
                 self.main_kind, self.main_arg = fields[1], line.split(" ", 2)[2]
-            elif fields[0] == "cold":
-                self.cold = (fields[1], fields[2], int(fields[3]))
-            elif fields[0] == "coldnames":
-                self.cold_names = fields[1]
             elif fields[0] == "treelibs":
                 self.tree_libs[fields[1]] = fields[2].split(",")
             elif fields[0] == "ext":
@@ -132,7 +126,7 @@ class MainLoader:
             data = self.importer.get_data(MAIN_PY)
         except OSError:
             return None  # built with --no-sources
-        # Not importlib.util: the runtime imports nothing the cold finder might serve.
+        # Not importlib.util: the runtime imports only what is always there.
         from _frozen_importlib_external import decode_source
 
         return decode_source(data)
@@ -159,10 +153,6 @@ def run():
         from . import trees
 
         trees.install(importer, manifest, extensions.loader)
-    if manifest.cold:
-        from . import cold
-
-        cold.install(extensions.loader, manifest)
     sources.install()
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):

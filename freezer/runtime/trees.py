@@ -74,7 +74,13 @@ class TreeFinder:
         key = self.owner.get(fullname)
         if key is None:
             return None
-        directory = self.ready.get(key) or self.unpack(key)
+        try:
+            directory = self.ready.get(key) or self.unpack(key)
+        except (OSError, ImportError):
+            # No usable cache (read-only, full, not private, no home): the payload's own
+            # copy then serves its pure-Python modules (zipimport compiles their sources).
+            self.owner = {k: v for k, v in self.owner.items() if v != key}
+            return None
         from _frozen_importlib_external import PathFinder
 
         _hook_trees(cache_root() + "/tree/")
@@ -100,6 +106,20 @@ class TreeFinder:
         # Random, not the pid: in a pid namespace every racing first run may be pid 2.
         tmp = f"{parent}/.{key}.{posix.urandom(8).hex()}.tmp"
         posix.mkdir(tmp, 0o700)
+        try:
+            self._fill(key, tmp)
+        except BaseException:
+            _remove_tree(tmp)  # a full disk or a signal leaves no half-written tree behind
+            raise
+        try:
+            posix.rename(tmp, directory)
+        except OSError:
+            # Another process finished first (the directory exists and is not empty).
+            _remove_tree(tmp)
+            posix.stat(directory + "/" + _COMPLETE)
+
+    def _fill(self, key, tmp):
+        """Every entry of the tree `key`, written into the directory `tmp`."""
         made = {tmp}
         for entry in self.trees[key]:
             path = tmp + "/" + entry
@@ -116,12 +136,6 @@ class TreeFinder:
             finally:
                 posix.close(fd)
         posix.close(posix.open(tmp + "/" + _COMPLETE, posix.O_WRONLY | posix.O_CREAT, 0o600))
-        try:
-            posix.rename(tmp, directory)
-        except OSError:
-            # Another process finished first (the directory exists and is not empty).
-            _remove_tree(tmp)
-            posix.stat(directory + "/" + _COMPLETE)
 
 
 _hooked = []
@@ -133,8 +147,8 @@ def _hook_trees(prefix):
         return
     import _imp
 
-    # The importer's own classes, not importlib.machinery's names for them, which may be
-    # in the cold set (whose finder comes after this one).
+    # The importer's own classes, not importlib.machinery's names for them: the runtime
+    # imports nothing that could itself need this finder.
     from _frozen_importlib_external import (
         ExtensionFileLoader,
         FileFinder,
