@@ -450,7 +450,8 @@ def normalise(text: str, roots: Iterable[str] = ()) -> str:
 
     A program file named by its absolute path under one of `roots` (the directory the program
     was frozen from or copied to) becomes relative: `File "/tmp/x/app.py"` and
-    `File "/app/app.py"` both become `File "app.py"`. Everything else, source lines and
+    `File "/app/app.py"` both become `File "app.py"`, and so does a warning's
+    `/tmp/x/app.py:29: UserWarning: ...`. Everything else, source lines and
     3.11's `^^^^` markers included, must be the same.
     """
     prefixes = sorted({str(root).rstrip("/") + "/" for root in roots}, key=len, reverse=True)
@@ -463,6 +464,11 @@ def normalise(text: str, roots: Iterable[str] = ()) -> str:
                 if path.startswith(prefix):
                     start, end = match.span("path")
                     line = line[:start] + path[len(prefix):] + line[end:]
+                    break
+        else:  # a warning: "/tmp/x/app.py:29: UserWarning: ..."
+            for prefix in prefixes:
+                if line.startswith(prefix):
+                    line = line[len(prefix):]
                     break
         kept.append(line)
     return "\n".join(kept)
