@@ -94,7 +94,7 @@ CASES = [
     Case("package-func-status", "pkgapp", entry=("mypkg.cli:main",), args=("5",), status=5,
          expect="args ['5']"),
     Case("package-script", "pkgapp", args=("x",), expect="HELLO SCRIPT! 2.0 ✓"),
-    Case("introspect", "introspect", status=14, expect="stdlib source     def decode"),
+    Case("introspect", "introspect", status=13, expect="stdlib source     def decode"),
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,
          expect="argv0 ok"),

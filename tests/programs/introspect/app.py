@@ -3,12 +3,11 @@ traceback of a caught exception (with 3.11's carets), linecache by file name, an
 __main__ loader's code and source."""
 
 import inspect
+import json.decoder
 import linecache
 import sys
 import traceback
 import warnings
-
-import json.decoder
 
 
 def scaled(values, factor=2):
@@ -26,7 +25,7 @@ print(inspect.getsource(Box.describe), end="")
 print("doc", inspect.getdoc(scaled))
 print("stdlib source", inspect.getsource(json.decoder.JSONDecoder.decode).splitlines()[0])
 warnings.simplefilter("always")
-warnings.warn("careful ✓", UserWarning)
+warnings.warn("careful ✓", UserWarning)  # noqa: B028 (this line is the one shown)
 try:
     json.loads('{"a": 1,}')
 except ValueError:
@@ -35,7 +34,7 @@ try:
     {"k": 1}["missing"] + scaled([1])[0]
 except KeyError:
     print(traceback.format_exc().replace(__file__, "APP"))
-print("line", linecache.getline(__file__, 14).strip())
+print("line", linecache.getline(__file__, scaled.__code__.co_firstlineno).strip())
 loader = sys.modules["__main__"].__loader__
 print("code", type(loader.get_code("__main__")).__name__, "package", loader.is_package("__main__"))
 print("source lines", len(loader.get_source("__main__").splitlines()))
