@@ -258,11 +258,15 @@ def make_plan(analysis: Analysis, cache_root: Path,
             plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{digest}/{soname}.zst {digest} "
                                  f"{sizes[digest]}")
     for archive, source in sorted(analysis.cold.items()):
-        # The cold standard library: sources only, deflated, compiled by zipimport on
-        # import. In the payload itself, every package's modules stay side by side, so
-        # pkgutil.iter_modules, importlib.resources and __path__ see the whole stdlib as
-        # python does (a separate solid-compressed archive would save 1 MB and lose that).
+        # The cold standard library: sources only, deflated, compiled on first import and
+        # cached (runtime/cold.py). In the payload itself, every package's modules stay side
+        # by side, so pkgutil.iter_modules, importlib.resources and __path__ see the whole
+        # stdlib as python does (a separate solid-compressed archive saved 1 MB, lost that).
         plan.add(Entry(archive, path=source, deflate=deflate))
+    if analysis.cold:
+        # Where the build machine's stdlib is: cold modules compile with the file names
+        # python shows. Last on its line: the path may hold spaces.
+        plan.manifest.append(f"stdlib {target['stdlib']}")
     main = analysis.main
     # Fields that may hold spaces (a script's name) come last on their line.
     plan.manifest.insert(0, f"main {main['kind']} {main['arg']}")

@@ -40,6 +40,12 @@ STDLIB_PATH = [p for p in TARGET_PATH if is_stdlib_entry(p, _STDLIB_DIRS)]
 SITE_PATH = [p for p in TARGET_PATH if not is_stdlib_entry(p, _STDLIB_DIRS)]
 
 RUNTIME_PACKAGE = "_freezer_runtime"
+# The file name of the runtime's code: the import system's own, so that python's machinery
+# treats the runtime's frames (its finders and loaders sit between importlib and a module's
+# code) as it treats importlib's: warnings' stacklevel skips them (a DeprecationWarning of a
+# module imported by __main__ is shown, as under python), and tracebacks of failed imports
+# are trimmed of them.
+RUNTIME_FILENAME = "<frozen importlib._bootstrap_external>"
 # Unchecked hash-based pycs: no timestamps, so builds are reproducible, and zipimport never
 # looks for the (absent) source to validate them.
 _PYC_FLAGS = (0b01).to_bytes(4, "little")
@@ -60,6 +66,7 @@ def target_facts() -> dict:
         "machine": os.uname().machine,
         "zlib_builtin": "zlib" in sys.builtin_module_names,
         "cache_tag": sys.implementation.cache_tag,
+        "stdlib": sysconfig.get_paths()["stdlib"],
     }
 
 
@@ -206,6 +213,8 @@ def main() -> None:
         # zipfile inflates the deflated data entries with zlib, an extension module in most
         # builds.
         graph.add("zlib", fatal=False, program=False)
+        # The runtime imports it at start (see runtime/sources.py).
+        graph.add("warnings", fatal=False, program=False)
         for name in request["include"]:
             graph.add(name, "--include-module", 0)
         for name in request.get("collect", ()):
@@ -265,7 +274,7 @@ def main() -> None:
                 "name": RUNTIME_PACKAGE if stem == "__init__" else f"{RUNTIME_PACKAGE}.{stem}",
                 "kind": "package" if stem == "__init__" else "source",
                 "origin": "runtime", "archive": arch,
-                "file": compiler.pyc(os.path.join(runtime_dir, fn), f"{RUNTIME_PACKAGE}/{fn}"),
+                "file": compiler.pyc(os.path.join(runtime_dir, fn), RUNTIME_FILENAME),
             })
     for dist in graph.dists.values():
         if dist.dist_info and not dist.editable_root:

@@ -141,10 +141,15 @@ for entry in (std, dyn):
                         names.add(rel + "." + f[:-3])
 print("\n".join(sorted(names)))
 """
-# Not carried, as documented (README, "What gets bundled"), or not importable quietly:
-# antigravity opens a web browser.
-NOT_CARRIED = ("test", "idlelib", "turtledemo", "ensurepip", "tkinter", "turtle",
-               "antigravity", "site", "lib2to3.pgen2.conv")
+# Not carried, as documented (README, "What gets bundled": the test suite and CPython's
+# test-only extension modules among them), or not importable quietly: antigravity opens a
+# web browser. distutils: under python, setuptools' distutils-precedence.pth (site) swaps in
+# its own copy, which a frozen program, which runs no site, does not. encodings.mbcs/oem
+# (Windows only) fail naming codecs' __file__, which on 3.9-3.10 is in the binary (README,
+# "Differences from python app.py").
+NOT_CARRIED = ("test", "idlelib", "turtledemo", "ensurepip", "tkinter", "turtle", "distutils",
+               "antigravity", "site", "lib2to3.pgen2.conv", "xxlimited", "xxlimited_35",
+               "xxsubtype", "encodings.mbcs", "encodings.oem")
 
 
 def _public_stdlib(target: Target) -> list[str]:

@@ -9,7 +9,7 @@ import marshal
 import sys
 import zipimport
 
-from . import natives, sources
+from . import modules, natives, sources
 
 MANIFEST = "__freezer__/manifest"
 MAIN_PYC = "__freezer__/main.pyc"
@@ -27,11 +27,14 @@ class Manifest:
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
+        self.stdlib_dir = ""  # the build machine's stdlib directory (cold modules compile to it)
         for line in text.splitlines():
             fields = line.split(" ")
             if fields[0] == "main":
                 # The script's name is last on the line and may hold spaces.
                 self.main_kind, self.main_arg = fields[1], line.split(" ", 2)[2]
+            elif fields[0] == "stdlib":
+                self.stdlib_dir = line.split(" ", 1)[1]  # may hold spaces: last
             elif fields[0] == "treelibs":
                 self.tree_libs[fields[1]] = fields[2].split(",")
             elif fields[0] == "ext":
@@ -66,6 +69,28 @@ def main_file(exe, manifest):
 
         return trees.main_tree(exe, manifest) + "/" + manifest.main_arg
     return exe.rpartition("/")[0] + "/" + manifest.main_arg
+
+
+def _locate_frozen_stdlib(stdlib_dir):
+    """The stdlib modules CPython 3.11+ runs from its own frozen copies (os, codecs, ...)
+    have a `__file__` under python, in its stdlib directory: the same here (code finds the
+    stdlib through `os.__file__`). The modules imported while starting are fixed up; later
+    ones get it from the frozen importer, through sys._stdlib_dir."""
+    if sys.version_info < (3, 11):
+        return
+    sys._stdlib_dir = stdlib_dir
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if spec is None or spec.origin != "frozen" or hasattr(module, "__file__") \
+                or name == "_frozen_importlib":  # python leaves that one without
+            continue
+        state = spec.loader_state
+        origname = getattr(state, "origname", None) or name
+        package = spec.submodule_search_locations is not None
+        relative = origname.replace(".", "/") + ("/__init__.py" if package else ".py")
+        module.__file__ = stdlib_dir + "/" + relative
+        if state is not None and hasattr(state, "filename"):
+            state.filename = module.__file__
 
 
 def _offer_bundle_root(exe, manifest):
@@ -146,6 +171,8 @@ def run():
     exe, importer = _archive()
     manifest = Manifest(importer.get_data(MANIFEST).decode())
     sys.frozen = True
+    if manifest.stdlib_dir:
+        _locate_frozen_stdlib(manifest.stdlib_dir)
     if manifest.trees:
         _offer_bundle_root(exe, manifest)
     extensions = natives.install(exe, importer, manifest)
@@ -153,6 +180,7 @@ def run():
         from . import trees
 
         trees.install(importer, manifest, extensions.loader)
+    modules.install(exe, importer, manifest.stdlib_dir)
     sources.install()
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):

@@ -11,7 +11,7 @@ that). Copying 10 MB of natives into memfds on every start cost a requests+rich+
 import _imp
 import posix
 import sys
-from _frozen_importlib import ModuleSpec
+from _frozen_importlib import ModuleSpec, _call_with_frames_removed
 
 import _freezer_boot
 
@@ -85,10 +85,13 @@ class ExtensionFinder:
         for soname in libs:
             self.loader.load_library(soname)
         path = self.loader.path_for(entry, sha256, entry.rpartition("/")[2], size)
-        return _imp.create_dynamic(ModuleSpec(spec.name, self, origin=path))
+        # As ExtensionFileLoader does: a warning from the module's init (audioop's
+        # deprecation) then points at the importing line, and tracebacks skip these frames.
+        return _call_with_frames_removed(_imp.create_dynamic,
+                                         ModuleSpec(spec.name, self, origin=path))
 
     def exec_module(self, module):
-        _imp.exec_dynamic(module)
+        _call_with_frames_removed(_imp.exec_dynamic, module)
 
     # What python's ExtensionFileLoader answers (pkgutil, inspect and runpy ask).
     def is_package(self, fullname):

@@ -111,6 +111,11 @@ class LinecacheWatcher:
 
 
 def install():
+    # A warning raised from C (an extension module's init: audioop's deprecation) is
+    # printed by the Python warnings module only if that is imported already; otherwise C
+    # prints it with a source line read from disk alone, and there is no file here.
+    import warnings  # noqa: F401
+
     if "linecache" in sys.modules:
         patch(sys.modules["linecache"])
     else:
