@@ -87,6 +87,17 @@ def _names_in(node: ast.AST) -> set[str]:
     return found
 
 
+def _is_main_guard(test: ast.AST) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s.id for s in sides if isinstance(s, ast.Name)]
+    values = [s.value for s in sides if isinstance(s, ast.Constant)]
+    return names == ["__name__"] and values == ["__main__"]
+
+
 class _Context:
     """Where a node sits: under an optional construct, inside a function, in an `except
     ImportError` handler standing in for the imports of its `try` body."""
@@ -117,8 +128,9 @@ class _Scanner:
     (one of sympy's) nest deeper than a recursive visitor survives, yet CPython compiles
     them."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, module: str = "") -> None:
         self.package = package
+        self.module = module
         self.result = ScanResult()
         # Items: (node, context) to visit, or a callable to run when the walk reaches it.
         self.stack: list = []
@@ -174,6 +186,11 @@ class _Scanner:
             if names & _TYPE_CHECKING:
                 # Only for the type checker: never imported at run time.
                 return [(n, ctx) for n in node.orelse]
+            if self.module != "__main__" and _is_main_guard(node.test):
+                # `if __name__ == "__main__":` in a module that is imported: runs only if it
+                # is run as a script (heapq's doctest), like code in a function.
+                inner = ctx.but(lazy=True)
+                return [(n, inner) for n in node.body] + [(n, ctx) for n in node.orelse]
             branch = ctx.but(optional=True) if names & _PLATFORM_MARKERS else ctx
             return [(node.test, ctx)] + [(n, branch) for n in [*node.body, *node.orelse]]
         return None
@@ -222,6 +239,6 @@ def scan_source(source: bytes, filename: str, module: str, is_package: bool) -> 
     """Parse `source` and list its imports; raises SyntaxError for a broken file."""
     tree = ast.parse(source, filename)
     package = module if is_package else module.rpartition(".")[0]
-    scanner = _Scanner(package)
+    scanner = _Scanner(package, module)
     scanner.run(tree)
     return scanner.result

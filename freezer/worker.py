@@ -77,17 +77,18 @@ class Compiler:
         self.cache_dir = cache_dir
         os.makedirs(cache_dir, exist_ok=True)
 
-    def pyc(self, source_path: str | None, dfile: str, source: bytes | None = None) -> str:
+    def pyc(self, source_path: str | None, dfile: str, source: bytes | None = None,
+            optimize: int = 0) -> str:
         if source is None:
             with open(source_path, "rb") as f:
                 source = f.read()
         key = hashlib.sha256(
-            importlib.util.MAGIC_NUMBER + dfile.encode() + b"\0" + source
+            importlib.util.MAGIC_NUMBER + f"{dfile}\0{optimize}\0".encode() + source
         ).hexdigest()
         out = os.path.join(self.cache_dir, key[:2], key + ".pyc")
         if os.path.exists(out):
             return out
-        code = compile(source, dfile, "exec", dont_inherit=True, optimize=0)
+        code = compile(source, dfile, "exec", dont_inherit=True, optimize=optimize)
         data = (importlib.util.MAGIC_NUMBER + _PYC_FLAGS + importlib.util.source_hash(source)
                 + marshal.dumps(code))
         _write_atomically(out, data)
@@ -210,11 +211,9 @@ def main() -> None:
         kind, arg, source, display = entry_code(request, graph)
         for name in STARTUP_MODULES:
             graph.add(name, fatal=False, program=False)
-        # zipfile inflates the deflated data entries with zlib, an extension module in most
-        # builds.
-        graph.add("zlib", fatal=False, program=False)
-        # The runtime imports it at start (see runtime/sources.py).
-        graph.add("warnings", fatal=False, program=False)
+        if request.get("sources", True):
+            # The runtime imports it at start, for source lines (see runtime/sources.py).
+            graph.add("warnings", fatal=False, program=False)
         for name in request["include"]:
             graph.add(name, "--include-module", 0)
         for name in request.get("collect", ()):
@@ -228,6 +227,11 @@ def main() -> None:
         graph.add_codecs()
         graph.add_package_data()
         graph.decide_file_bound()
+        if not request.get("pruned") or graph.data or graph.dists:
+            # zipimport and zipfile inflate the deflated entries (sources, data) with zlib,
+            # an extension module in most builds; a --pruned build with nothing to inflate
+            # stores everything and carries zlib only if the program imports it.
+            graph.add("zlib", fatal=False, program=False)
         main_pyc = compiler.pyc(None, display, source) if kind == "script" else None
     except SyntaxError as e:
         reply["fatal"] = f"{e.filename}:{e.lineno}: syntax error: {e.msg}"
@@ -274,7 +278,9 @@ def main() -> None:
                 "name": RUNTIME_PACKAGE if stem == "__init__" else f"{RUNTIME_PACKAGE}.{stem}",
                 "kind": "package" if stem == "__init__" else "source",
                 "origin": "runtime", "archive": arch,
-                "file": compiler.pyc(os.path.join(runtime_dir, fn), RUNTIME_FILENAME),
+                # Without docstrings: every binary carries the runtime.
+                "file": compiler.pyc(os.path.join(runtime_dir, fn), RUNTIME_FILENAME,
+                                     optimize=2),
             })
     for dist in graph.dists.values():
         if dist.dist_info and not dist.editable_root:

@@ -114,7 +114,10 @@ def install():
     # A warning raised from C (an extension module's init: audioop's deprecation) is
     # printed by the Python warnings module only if that is imported already; otherwise C
     # prints it with a source line read from disk alone, and there is no file here.
-    import warnings  # noqa: F401
+    try:
+        import warnings  # noqa: F401
+    except ImportError:
+        pass  # --pruned: it is not carried unless the program needs it, nor any source
 
     if "linecache" in sys.modules:
         patch(sys.modules["linecache"])
