@@ -15,11 +15,10 @@ Tcl/Tk libraries and their script directories).
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
 import sys
 
-EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+from freezer.distributions import module_name
 
 # Top-level names never carried unless the program imports them itself.
 NOT_CARRIED = frozenset({
@@ -37,26 +36,13 @@ def _test_only_extension(name: str) -> bool:
 
 
 def _module_of(rel: str) -> tuple[str, str] | None:
-    """(dotted name, kind) of a stdlib-relative file path, or None if it is not a module."""
-    if rel.endswith(".py"):
-        stem, kind = rel[:-3], "source"
-    else:
-        for suffix in EXT_SUFFIXES:
-            if rel.endswith(suffix):
-                stem, kind = rel[: -len(suffix)], "extension"
-                break
-        else:
-            return None
-    parts = stem.split("/")
-    if parts[-1] == "__init__":
-        if kind != "source":
-            return None
-        parts, kind = parts[:-1], "package"
-    # sysconfig imports its data module by a name made at run time, with dashes in it.
-    last = parts[-1] if len(parts) > 1 else parts[-1].replace("-", "_")
-    if not parts or not all(p.isidentifier() for p in [*parts[:-1], last]):
-        return None
-    return ".".join(parts), kind
+    """(dotted name, kind) of a stdlib-relative file path, or None if it is not a module.
+
+    As for a distribution's files, except that sysconfig imports its data module by a name
+    made at run time, with dashes in it (`_sysconfigdata__linux_x86_64-linux-gnu`)."""
+    if "/" not in rel and rel.startswith("_sysconfigdata") and rel.endswith(".py"):
+        return rel[:-3], "source"
+    return module_name(rel)
 
 
 def inventory(stdlib_path: list[str]) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
