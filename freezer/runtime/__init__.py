@@ -95,16 +95,19 @@ def _locate_frozen_stdlib(stdlib_dir):
 
 def _offer_bundle_root(exe, manifest):
     """`sys._MEIPASS`, made when first read (PEP 562's module __getattr__ on sys): the
-    directory PyInstaller's programs find their files in (see trees.bundle_root). Offered
-    only when the bundle has files to put there, so that `getattr(sys, "_MEIPASS", ".")`
-    still means the current directory for a program that ships none."""
+    directory PyInstaller's programs find their files in (see trees.bundle_root); for a
+    bundle with no files to unpack, the binary's directory, where `__main__.__file__` is
+    (code written for PyInstaller reads `sys._MEIPASS` whenever `sys.frozen` is set)."""
 
     def __getattr__(name):
         if name != "_MEIPASS":
             raise AttributeError(f"module 'sys' has no attribute '{name}'")
-        from . import trees
+        if manifest.trees:
+            from . import trees
 
-        root = trees.bundle_root(exe, manifest)
+            root = trees.bundle_root(exe, manifest)
+        else:
+            root = exe.rpartition("/")[0]  # nothing to unpack: where the binary is
         sys._MEIPASS = root
         return root
 
@@ -173,8 +176,7 @@ def run():
     sys.frozen = True
     if manifest.stdlib_dir:
         _locate_frozen_stdlib(manifest.stdlib_dir)
-    if manifest.trees:
-        _offer_bundle_root(exe, manifest)
+    _offer_bundle_root(exe, manifest)
     extensions = natives.install(exe, importer, manifest)
     if manifest.trees:
         from . import trees
