@@ -194,7 +194,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
     cache_tag = target.get("cache_tag") or "cpython-" + "".join(target["version"].split(".")[:2])
     for mod in analysis.modules:
         if mod.dist in file_bound:
-            # Served from real files in the cache (see runtime/trees.py): stored as is.
+            # Served from real files in the cache (see runtime/trees.py), unpacked once.
             if mod.kind == "extension":
                 plan.add(Entry(mod.archive, path=store.get(mod.file)[0], deflate=deflate,
                                level=1))
@@ -259,7 +259,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
                                  f"{sizes[digest]}")
     for archive, source in sorted(analysis.cold.items()):
         # The cold standard library: sources only, deflated, compiled on first import and
-        # cached (runtime/cold.py). In the payload itself, every package's modules stay side
+        # cached (runtime/modules.py). In the payload itself, every package's modules stay side
         # by side, so pkgutil.iter_modules, importlib.resources and __path__ see the whole
         # stdlib as python does (a separate solid-compressed archive saved 1 MB, lost that).
         plan.add(Entry(archive, path=source, deflate=deflate))
