@@ -2,8 +2,8 @@
 
 Runs in the worker, under the target interpreter (stdlib only, 3.9 syntax). The whole standard
 library rides along in every binary: what the analysis sees is stored as bytecode (the hot
-set), everything else as sources in one compressed archive (the cold set, see plan.py and
-runtime/cold.py). Correctness then never depends on the analysis guessing right: whatever
+set), everything else as deflated sources beside it (the cold set, see plan.py and
+runtime/modules.py). Correctness then never depends on the analysis guessing right: whatever
 `python app.py` could import from the standard library, the frozen program can.
 
 Left out are only the parts that cannot work in a frozen program or are no part of any
