@@ -13,6 +13,7 @@ them, straight from the file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from pathlib import Path
@@ -22,7 +23,11 @@ from freezer.plan import BundlePlan
 
 # A fixed timestamp and fixed permissions: two builds of the same inputs are byte-identical.
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-BOOT_MAGIC = "FREEZER1"
+BOOT_MAGIC = "FREEZER2"
+# The boot table's last line, "sha256 <64 hex digits>\n": the SHA-256 of every byte of the
+# file before those digits, which the bootloader checks before it trusts any of the file.
+CHECKSUM_PREFIX = "sha256 "
+_CHECKSUM_TAIL = 64 + 1  # the digits and the newline, the last bytes of the file
 _LOCAL_HEADER_SIZE = 30
 
 
@@ -54,7 +59,19 @@ def write_zip(path: Path, plan: BundlePlan, mode: str = "a") -> None:
                              f"{lib.soname}")
             else:
                 lines.append(f"boot {offsets[lib.entry]} {stored} {lib.sha256} {lib.soname}")
+        lines.append(CHECKSUM_PREFIX + "0" * 64)  # filled in by seal() once the file is whole
         zf.comment = ("\n".join(lines) + "\n").encode("ascii")
+    seal(path)
+
+
+def seal(path: Path) -> None:
+    """Write the checksum line's digits: the SHA-256 of the whole file before them."""
+    with open(path, "r+b") as f:
+        covered = f.seek(0, os.SEEK_END) - _CHECKSUM_TAIL
+        f.seek(0)
+        digest = hashlib.sha256(f.read(covered)).hexdigest()
+        f.seek(covered)
+        f.write(digest.encode("ascii"))
 
 
 def write_atomically(out: Path, build) -> None:

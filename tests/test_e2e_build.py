@@ -80,8 +80,10 @@ def test_zip_layout(target: Target) -> None:
     assert "json/__init__.py" in kinds and "asyncio/__init__.py" in kinds  # whole stdlib
 
     lines = comment.split("\n")
-    assert lines[0] == "FREEZER1" and lines[-1] == "", comment
-    boot = [line.split(" ") for line in lines[1:-1]]
+    assert lines[0] == "FREEZER2" and lines[-1] == "", comment
+    # The last line: the SHA-256 of every byte of the file before its digits.
+    assert lines[-2] == "sha256 " + hashlib.sha256(data[:-65]).hexdigest(), comment
+    boot = [line.split(" ") for line in lines[1:-2]]
     # "boot OFFSET SIZE SHA SONAME" (stored) or "zstd OFFSET CSIZE SIZE SHA SONAME".
     assert boot and all((len(f), f[0]) in {(5, "boot"), (6, "zstd")} for f in boot), comment
     assert boot[-1][-1].startswith(f"libpython{target.version[0]}.{target.version[1]}")

@@ -131,7 +131,15 @@ def test_python_environment_is_ignored(target: Target, tmp_path: Path) -> None:
 
 
 def native_cache_entries(cache: Path) -> list[Path]:
-    return sorted(path for path in (cache / "native").glob("*/*") if path.is_file())
+    """The unpacked native files (not the `.ok` records of their verification)."""
+    return sorted(path for path in (cache / "native").glob("*/*")
+                  if path.is_file() and path.suffix != ".ok")
+
+
+def cache_records(cache: Path) -> list[Path]:
+    """What the bootloader remembers it verified: one record beside each native file (its
+    identity and SHA-256), and one per binary under verified/."""
+    return sorted([*(cache / "native").glob("*/*.ok"), *(cache / "verified").glob("*")])
 
 
 def frozen_crypto_with_home(target: Target, tmp_path: Path):
@@ -160,7 +168,12 @@ def test_runtime_cache_without_memfd(target: Target, tmp_path: Path) -> None:
     for path in entries:
         assert re.fullmatch(r"[0-9a-f]{64}", path.parent.name), path
         assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name, path
-    leftovers = [p for p in cache.rglob("*") if p.is_file() and p not in entries]
+    records = cache_records(cache)
+    assert [p for p in records if p.parent.parent.name == "native"] == sorted(
+        p.with_name(p.name + ".ok") for p in entries)
+    for record in records:
+        assert stat.S_IMODE(record.stat().st_mode) == 0o600, record
+    leftovers = [p for p in cache.rglob("*") if p.is_file() and p not in entries + records]
     assert leftovers == [], "temporary files left in the cache"
 
 

@@ -53,6 +53,7 @@ def test_boot_table_points_at_the_raw_bytes(tmp_path):
     assert kind == "boot" and soname == "libfake.so.1"
     assert data[int(offset):int(offset) + int(size)] == lib
     assert hashlib.sha256(lib).hexdigest() == digest
+    assert lines[-1] == "sha256 " + hashlib.sha256(data[:-65]).hexdigest()
 
 
 def test_same_plan_gives_identical_bytes(tmp_path):

@@ -21,6 +21,7 @@
  * what makes the "static linking only" API (a stable output buffer) safe to use. */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -31,9 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -172,8 +176,9 @@ static int parse_boot_line(const char *p, struct lib *l)
 }
 
 /* Finds the zip end record, parses and checks the boot table.  Never trusts a number from
- * the file before checking it against the file's real size. */
-static struct lib *read_boot_table(int fd, size_t *count)
+ * the file before checking it against the file's real size.  *covered and sha: the span the
+ * table's checksum line covers (from the start of the file), and that checksum. */
+static struct lib *read_boot_table(int fd, size_t *count, uint64_t *covered, char sha[65])
 {
     static unsigned char tail[EOCD_SEARCH + 1];
     struct stat st;
@@ -211,7 +216,7 @@ static struct lib *read_boot_table(int fd, size_t *count)
     char *text = (char *)tail + at + EOCD_SIZE;
     text[clen] = '\0';
 
-    static const char magic[] = "FREEZER1\n";
+    static const char magic[] = "FREEZER2\n";
     if (clen < sizeof magic - 1 || memcmp(text, magic, sizeof magic - 1) != 0)
         damaged("no boot table");
     if (memchr(text, '\0', clen))
@@ -226,15 +231,29 @@ static struct lib *read_boot_table(int fd, size_t *count)
 
     char *p = text + sizeof magic - 1, *end = text + clen;
     size_t i = 0;
+    sha[0] = '\0';
     for (; p < end; i++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)
             damaged("boot table: unterminated line");
         *nl = '\0';
+        if (nl + 1 == end && strncmp(p, "sha256 ", 7) == 0) {
+            /* The last line: the checksum of every byte of the file before its digits. */
+            if (nl - p != 7 + 64 || strspn(p + 7, "0123456789abcdef") != 64)
+                damaged("boot table: bad checksum line");
+            memcpy(sha, p + 7, 65);
+            *covered = eocd_pos + EOCD_SIZE + (uint64_t)(p + 7 - text);
+            break;
+        }
         if (parse_boot_line(p, &libs[i]) < 0)
             damaged("boot table: bad line %zu", i + 2);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(libs[k].soname, libs[i].soname) == 0)
+                damaged("boot table: %s twice", libs[i].soname);
         p = nl + 1;
     }
+    if (!sha[0])
+        damaged("boot table: no checksum");
     if (i == 0)
         damaged("boot table: no libraries");
 
@@ -450,12 +469,6 @@ static void *dlopen_global(const char *path)
     return dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 }
 
-static int no_memfd(void)
-{
-    const char *v = getenv("FREEZER_NO_MEMFD");
-    return v && strcmp(v, "1") == 0;
-}
-
 /* A read-only view of [off, off+len) of our own file; *base and *span are for munmap. */
 static const unsigned char *map_range(int self, uint64_t off, uint64_t len, void **base,
                                       size_t *span)
@@ -476,7 +489,11 @@ static unsigned char *unpack(int self, const struct lib *l, char hex[65])
     const unsigned char *src = map_range(self, l->offset, l->csize, &base, &span);
     if (!src)
         fail("cannot map %s: %s", l->soname, strerror(errno));
-    /* Populated up front: one call instead of a page fault per 4 KiB as it fills. */
+    /* Populated up front (below): one call instead of a page fault per 4 KiB as it fills.
+     * The size is bounded by what the frames can hold before any memory is committed. */
+    unsigned long long bound = ZSTD_decompressBound(src, l->csize);
+    if (bound == ZSTD_CONTENTSIZE_ERROR || l->size > bound)
+        damaged("%s: size beyond its zstd frames", l->soname);
     unsigned char *dst = mmap(NULL, l->size, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
@@ -561,186 +578,513 @@ static void *load_from_memfd(int self, const struct lib *l, const unsigned char 
     return h;
 }
 
-/* Must match freezer.bootloader.cache_root() on the build side. */
-static int cache_root(char *buf, size_t cap)
+/* ---------------------------------------------------------------------------------------- */
+/* The per-user cache, trusted only as far as our own checks go (docs/design.md, "Threat    */
+/* model").  The root and every directory under it must be ours and writable by nobody      */
+/* else; they are walked with openat(O_NOFOLLOW) from checked descriptors, so a symbolic     */
+/* link or a directory someone else swapped in is never followed.  Each directory above the  */
+/* root must belong to root or to us and be writable by no one else unless sticky (/tmp),    */
+/* or someone else could rename the root itself away.  A cached file is used only when it is */
+/* a regular file of ours whose content we verified: its SHA-256 checked once, and the check */
+/* remembered in a record of the file's identity (device, inode, size, mtime, ctime: every   */
+/* write, chmod or rename changes the ctime, and no one can set it back).  Where any check   */
+/* fails the program runs from memory instead.                                               */
+
+static int g_secure; /* started setuid, setgid or with capabilities: AT_SECURE */
+
+/* No cache variable (nor HOME) counts under AT_SECURE: secure_getenv answers NULL then. */
+static const char *env(const char *name)
 {
-    const char *v = getenv("FREEZER_CACHE_DIR");
-    if (v && *v)
-        return snprintf(buf, cap, "%s", v) < (int)cap;
-    v = getenv("XDG_CACHE_HOME");
-    if (v && *v == '/') /* the XDG spec says to ignore relative values */
-        return snprintf(buf, cap, "%s/freezer", v) < (int)cap;
-    v = getenv("HOME");
-    if (!v || !*v) {
-        struct passwd *pw = getpwuid(getuid());
-        v = pw ? pw->pw_dir : NULL;
-    }
-    return v && *v && snprintf(buf, cap, "%s/.cache/freezer", v) < (int)cap;
+    return secure_getenv(name);
 }
 
-/* mkdir -p with mode 0700: the cache is per user and may hold code we run. */
-static int make_dirs(char *path)
+static int no_memfd(void)
+{
+    const char *v = env("FREEZER_NO_MEMFD");
+    return v && strcmp(v, "1") == 0;
+}
+
+static struct {
+    int state; /* 0: not looked at yet, 1: usable, -1: not */
+    int fd;    /* the checked root (O_PATH), open for the life of the process */
+    char path[PATH_MAX];
+    char why[PATH_MAX + 128];
+} g_cache;
+
+/* Must match freezer.bootloader.cache_root() on the build side.  NULL, or why none. */
+static const char *cache_root_path(char *buf, size_t cap)
+{
+    if (g_secure)
+        return "not used by a program started with elevated privileges";
+    const char *v = env("FREEZER_CACHE_DIR");
+    int n;
+    if (v && *v) {
+        if (*v != '/')
+            return "FREEZER_CACHE_DIR is not an absolute path";
+        n = snprintf(buf, cap, "%s", v);
+    } else if ((v = env("XDG_CACHE_HOME")) && *v == '/') { /* XDG: ignore relative values */
+        n = snprintf(buf, cap, "%s/freezer", v);
+    } else {
+        v = env("HOME");
+        if (!v || !*v) {
+            struct passwd *pw = getpwuid(getuid());
+            v = pw ? pw->pw_dir : NULL;
+        }
+        if (!v || *v != '/')
+            return "no home directory (set FREEZER_CACHE_DIR)";
+        n = snprintf(buf, cap, "%s/.cache/freezer", v);
+    }
+    if (n < 0 || (size_t)n >= cap - 300) /* room for native/<sha>/<soname> below it */
+        return "cache directory path too long";
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    return NULL;
+}
+
+/* Why a directory cannot be trusted, or NULL.  `ours`: the root and below, where only we may
+ * own or write; above it root may own, and others may write only a sticky directory (they
+ * cannot rename what is ours there). */
+static const char *untrusted(const struct stat *st, int ours)
+{
+    if (!S_ISDIR(st->st_mode))
+        return "not a directory";
+    if (st->st_uid != geteuid() && (ours || st->st_uid != 0))
+        return "owned by another user";
+    if ((st->st_mode & 022) && (ours || !(st->st_mode & S_ISVTX)))
+        return "writable by other users";
+    return NULL;
+}
+
+/* One warning per process when the cache looks tampered with (not merely missing or
+ * read-only): running from memory hides nothing the user should not hear about. */
+static void warn_untrusted(const char *what, const char *why)
+{
+    static int warned;
+    if (!warned++)
+        fprintf(stderr, "freezer: warning: cache directory %s %s: not used\n", what, why);
+}
+
+/* The directory `name` under the checked directory `parent`, created 0700 when `create` and
+ * missing, opened without following a symbolic link, and checked: a descriptor, or -1 and
+ * the reason in *why. */
+static int open_dir_at(int parent, const char *name, int create, int ours, const char **why)
+{
+    static char msg[PATH_MAX + 64];
+    int fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+        if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST) {
+            snprintf(msg, sizeof msg, "cannot create %s: %s", name, strerror(errno));
+            *why = msg;
+            return -1;
+        }
+        fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        int link = errno == ENOTDIR || errno == ELOOP;
+        snprintf(msg, sizeof msg, "%s: %s", name,
+                 link ? "a symbolic link or not a directory" : strerror(errno));
+        if (link && ours)
+            warn_untrusted(name, "is a symbolic link or not a directory");
+        *why = msg;
+        return -1;
+    }
+    struct stat st;
+    const char *bad = fstat(fd, &st) < 0 ? strerror(errno) : untrusted(&st, ours);
+    if (bad) {
+        close(fd);
+        snprintf(msg, sizeof msg, "%s: %s", name, bad);
+        if (ours)
+            warn_untrusted(name, bad);
+        *why = msg;
+        return -1;
+    }
+    return above_stdio(fd);
+}
+
+/* mkdir -p with mode 0700 of the directories above the root; what fails shows up when the
+ * path is walked. */
+static void make_parents(char *path)
 {
     for (char *p = path + 1; *p; p++) {
         if (*p == '/') {
             *p = '\0';
-            mkdir(path, 0700); /* errors surface below or at mkstemp */
+            mkdir(path, 0700);
             *p = '/';
         }
     }
-    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* <root>/native/<sha256>/<soname> into path (PATH_MAX bytes), leaving room for a temp-file
- * suffix; NULL and the reason when there is no usable cache root. */
-static const char *cache_path(const struct lib *l, char *path)
+/* Opens the root: its parent resolved once (a symbolic link above the root is the system's
+ * layout, e.g. /home -> /usr/home), then every component walked from "/" without following
+ * links and checked, the root itself created 0700 when missing. */
+static const char *open_root(char *path, int *out)
 {
-    char root[PATH_MAX];
-    if (!cache_root(root, sizeof root))
-        return "no usable cache directory (set FREEZER_CACHE_DIR)";
-    int n = snprintf(path, PATH_MAX, "%s/native/%s/%s", root, l->sha, l->soname);
-    if (n < 0 || n >= PATH_MAX - 8) /* - 8: room for the temp file's suffix */
-        return "cache directory path too long";
+    static char msg[PATH_MAX + 64];
+    make_parents(path);
+    char *slash = strrchr(path, '/');
+    char canon[PATH_MAX];
+    *slash = '\0';
+    int ok = realpath(*path ? path : "/", canon) != NULL;
+    *slash = '/';
+    if (!ok) {
+        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+        return msg;
+    }
+    const char *why = NULL;
+    int fd = above_stdio(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || (why = untrusted(&st, 0)))
+        return why ? why : "cannot open /";
+    for (char *part = strtok(canon, "/"); part; part = strtok(NULL, "/")) {
+        int next = open_dir_at(fd, part, 0, 0, &why);
+        close(fd);
+        if (next < 0) {
+            snprintf(msg, sizeof msg, "above the cache, %s", why);
+            return msg;
+        }
+        fd = next;
+    }
+    int root = open_dir_at(fd, slash + 1, 1, 1, &why);
+    close(fd);
+    if (root < 0)
+        return why;
+    *out = root;
     return NULL;
 }
 
-static int cached_ok(const struct lib *l, const char *path)
+/* The checked cache root (looked at once per process), or -1 and the reason in *why. */
+static int cache_root_fd(const char **why)
+{
+    if (!g_cache.state) {
+        g_cache.state = -1;
+        const char *bad = cache_root_path(g_cache.path, sizeof g_cache.path);
+        if (!bad)
+            bad = open_root(g_cache.path, &g_cache.fd);
+        if (bad)
+            snprintf(g_cache.why, sizeof g_cache.why, "%s", bad);
+        else
+            g_cache.state = 1;
+    }
+    *why = g_cache.why;
+    return g_cache.state > 0 ? g_cache.fd : -1;
+}
+
+/* The checked directory <root>/<a>/<b> (b may be NULL), created as needed. */
+static int cache_dir(const char *a, const char *b, const char **why)
+{
+    int root = cache_root_fd(why);
+    if (root < 0)
+        return -1;
+    int d = open_dir_at(root, a, 1, 1, why);
+    if (d < 0 || !b)
+        return d;
+    int e = open_dir_at(d, b, 1, 1, why);
+    close(d);
+    return e;
+}
+
+/* What any change to a file changes. */
+static void identity(const struct stat *st, const char *sha, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s %llu %llu %llu %lld.%09ld %lld.%09ld\n", sha,
+             (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+             (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+             st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/* A regular file of ours that no one else can write, of `size` bytes (any size if -1). */
+static int ours_regular(int fd, struct stat *st, int64_t size)
+{
+    return fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_uid == geteuid() &&
+           !(st->st_mode & 022) && (size < 0 || st->st_size == size);
+}
+
+static int record_matches(int dir, const char *name, const char *expect)
+{
+    char buf[256];
+    struct stat st;
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t len = strlen(expect);
+    int ok = ours_regular(fd, &st, (int64_t)len) && len < sizeof buf &&
+             pread_all(fd, buf, len, 0) == 0 && memcmp(buf, expect, len) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Temp files of runs killed half-way: removed by the next run that writes into the same
+ * directory, once old enough that no live run can still be writing them. */
+#define TMP_PREFIX ".freezer-tmp-"
+#define STALE_SECONDS 600
+
+static void sweep_stale(int dir)
+{
+    int rfd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = rfd >= 0 ? fdopendir(rfd) : NULL;
+    if (!d) {
+        if (rfd >= 0)
+            close(rfd);
+        return;
+    }
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (strncmp(e->d_name, TMP_PREFIX, sizeof TMP_PREFIX - 1) == 0 &&
+            fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_uid == geteuid() && now - st.st_mtime > STALE_SECONDS)
+            unlinkat(dir, e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Writes `len` bytes to `name` in the checked directory `dir` through a temp file renamed
+ * into place (racing first runs never see a partial file; rename() is atomic).  The file's
+ * descriptor (read-write) when `keep`, else 0; -1 and errno on failure, leaving nothing. */
+static int write_file_at(int dir, const char *name, const void *data, uint64_t len, int keep,
+                         mode_t mode)
+{
+    char tmp[64];
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+        uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 ^ (uintptr_t)&rnd;
+        memcpy(rnd, &t, sizeof rnd);
+    }
+    snprintf(tmp, sizeof tmp, TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    sweep_stale(dir);
+    int fd = above_stdio(openat(dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                mode));
+    if (fd < 0)
+        return -1;
+    /* A file size limit (ulimit -f) must fail the write, not kill us: EFBIG, like ENOSPC. */
+    void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+    int bad = write_all(fd, data, len) < 0 || renameat(dir, tmp, dir, name) < 0;
+    int err = errno;
+    signal(SIGXFSZ, old);
+    if (bad) {
+        unlinkat(dir, tmp, 0);
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    if (keep)
+        return fd;
+    close(fd);
+    return 0;
+}
+
+/* Remembers that the file open as `fd` holds the content `sha`. */
+static void remember(int dir, const char *name, int fd, const char *sha)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == l->size;
+    char id[256], rec[NAME_MAX + 8];
+    if (fstat(fd, &st) < 0 || snprintf(rec, sizeof rec, "%s.ok", name) >= (int)sizeof rec)
+        return;
+    identity(&st, sha, id, sizeof id);
+    write_file_at(dir, rec, id, strlen(id), 0, 0600); /* best effort: else we hash again */
 }
 
-/* Writes the library (its bytes in memory, whose SHA-256 is `hex`) to a temp file beside
- * `final` after checking that hash, then renames it into place: rename() is atomic, so racing
- * first runs never see a partial file.  Returns NULL, or why the cache cannot be written (a
- * SHA-256 mismatch is a damaged executable, not a cache problem). */
-static const char *write_cache_file(const struct lib *l, const unsigned char *data,
-                                    const char *hex, char *final)
+/* Our file `name` in the checked directory `dir`, if it holds the `size` bytes whose SHA-256
+ * is `sha`: its descriptor, else -1.  Hashed only when its identity is not the one recorded
+ * when it was last verified. */
+static int open_verified(int dir, const char *name, uint64_t size, const char *sha)
 {
-    static char why[PATH_MAX + 64];
-    char tmp[PATH_MAX];
+    struct stat st;
+    int fd = above_stdio(openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd < 0)
+        return -1;
+    if (!ours_regular(fd, &st, (int64_t)size))
+        goto bad;
+    char id[256], rec[NAME_MAX + 8];
+    identity(&st, sha, id, sizeof id);
+    if (snprintf(rec, sizeof rec, "%s.ok", name) >= (int)sizeof rec)
+        goto bad;
+    if (record_matches(dir, rec, id))
+        return fd;
+    void *base;
+    size_t span;
+    const unsigned char *p = map_range(fd, 0, size, &base, &span);
+    if (!p)
+        goto bad;
+    char hex[65];
+    sha256_mem(p, size, hex);
+    munmap(base, span);
+    if (strcmp(hex, sha) != 0)
+        goto bad; /* rewritten by the caller, from our own verified bytes */
+    remember(dir, name, fd, sha);
+    return fd;
+bad:
+    close(fd);
+    return -1;
+}
+
+/* Writes a library whose bytes (SHA-256 `hex`) are in memory into the checked directory and
+ * records it verified: its descriptor, or -1. */
+static int store(int dir, const struct lib *l, const unsigned char *data, const char *hex)
+{
     if (strcmp(hex, l->sha) != 0)
         damaged("%s: SHA-256 mismatch", l->soname);
-
-    char *slash = strrchr(final, '/');
-    *slash = '\0';
-    int made = make_dirs(final);
-    if (made < 0)
-        snprintf(why, sizeof why, "cannot create %s: %s", final, strerror(errno));
-    *slash = '/';
-    if (made < 0)
-        return why;
-    strcat(strcpy(tmp, final), ".XXXXXX"); /* cache_path() left room for the suffix */
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, sizeof why, "cannot create %s: %s", tmp, strerror(errno));
-        return why;
-    }
-    int bad = write_all(fd, data, l->size) < 0 || fchmod(fd, 0700) < 0;
-    int err = errno;
-    if (close(fd) < 0 && !bad)
-        bad = 1, err = errno;
-    if (!bad && rename(tmp, final) < 0)
-        bad = 1, err = errno;
-    if (bad) {
-        unlink(tmp); /* never leave temp files behind */
-        snprintf(why, sizeof why, "cannot write %s (%s)", final, strerror(err));
-        return why;
-    }
-    return NULL;
+    int fd = write_file_at(dir, l->soname, data, l->size, 1, 0700);
+    if (fd >= 0)
+        remember(dir, l->soname, fd, l->sha);
+    return fd;
 }
 
-/* Fallback for a stored library when a memfd cannot be made or loaded: the per-user,
- * content-addressed cache, written once and reused by every later run. */
-static void *load_stored_from_cache(int self, const struct lib *l)
+/* dlopen of a verified file by its descriptor, so what is loaded is what was checked; by its
+ * path (in checked directories) only where there is no /proc. */
+static void *dlopen_fd(int fd, const struct lib *l)
 {
     char path[PATH_MAX];
-    const char *why = cache_path(l, path);
-    if (why)
-        fail("%s", why);
-    if (!cached_ok(l, path)) {
-        void *base;
-        size_t span;
-        const unsigned char *data = map_range(self, l->offset, l->size, &base, &span);
-        if (!data)
-            fail("cannot map %s: %s", l->soname, strerror(errno));
-        char hex[65];
-        sha256_mem(data, l->size, hex);
-        why = write_cache_file(l, data, hex, path);
-        munmap(base, span);
-        if (why)
-            fail("%s", why);
-    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     void *h = dlopen_global(path);
+    if (!h && access("/proc/self/fd", F_OK) != 0) {
+        snprintf(path, sizeof path, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
+        h = dlopen_global(path);
+    }
+    /* On success fd stays open for the life of the process (as for a memfd, below). */
     if (!h)
-        fail("cannot load %s", dlerror());
+        close(fd);
     return h;
 }
 
-/* A compressed library: from the cache when it is there, else decompressed into the cache,
- * else (no writable cache) into a memfd. */
-static void *load_compressed(int self, const struct lib *l)
+/* Loads the library from the cache, writing it there first when needed; NULL (and why) when
+ * the cache cannot serve.  `data`: its bytes in memory, or NULL to map them from our file
+ * (a stored library). */
+static void *load_via_cache(int self, const struct lib *l, const char **why, int *unpacked)
 {
-    char path[PATH_MAX];
-    const char *why = cache_path(l, path);
-    if (!why && cached_ok(l, path)) {
-        void *h = dlopen_global(path);
-        if (!h)
-            fail("cannot load %s", dlerror());
-        return h;
+    int dir = cache_dir("native", l->sha, why);
+    if (dir < 0)
+        return NULL;
+    int fd = open_verified(dir, l->soname, l->size, l->sha);
+    void *h = fd >= 0 ? dlopen_fd(fd, l) : NULL;
+    if (!h) {
+        char hex[65];
+        void *base = NULL;
+        size_t span = 0;
+        const unsigned char *data;
+        *unpacked = 1; /* and a memfd tried below: not worth doing twice */
+        if (l->csize) {
+            data = unpack(self, l, hex);
+        } else if ((data = map_range(self, l->offset, l->size, &base, &span))) {
+            sha256_mem(data, l->size, hex);
+        }
+        if (!data)
+            fail("cannot map %s: %s", l->soname, strerror(errno));
+        fd = store(dir, l, data, hex);
+        int err = errno;
+        h = fd >= 0 ? dlopen_fd(fd, l) : NULL;
+        if (!h && !no_memfd())
+            h = load_from_memfd(self, l, l->csize ? data : NULL);
+        if (l->csize)
+            munmap((void *)data, l->size);
+        else
+            munmap(base, span);
+        if (fd < 0)
+            *why = strerror(err);
     }
-    char hex[65];
-    unsigned char *data = unpack(self, l, why ? NULL : hex); /* hashed only for the cache */
+    close(dir);
+    return h;
+}
+
+/* Stored libraries go into a memfd first (nothing written to disk); compressed ones through
+ * the cache first (decompressed once).  Either way the other is the fallback. */
+static void *load_lib(int self, const struct lib *l)
+{
+    const char *why = NULL;
     void *h = NULL;
-    if (!why && !(why = write_cache_file(l, data, hex, path))) {
-        if (!(h = dlopen_global(path)))
-            fail("cannot load %s", dlerror());
-    } else if (!no_memfd()) {
-        h = load_from_memfd(self, l, data);
-    }
-    int err = errno;
-    const char *dl = dlerror(); /* NULL unless the memfd's dlopen was what failed */
-    munmap(data, l->size);
+    int unpacked = 0;
+    if (!l->csize && !no_memfd())
+        h = load_from_memfd(self, l, NULL);
     if (!h)
-        fail("cannot load %s: %s, and no memfd (%s)", l->soname, why,
-             no_memfd() ? "FREEZER_NO_MEMFD=1" : dl ? dl : strerror(err));
+        h = load_via_cache(self, l, &why, &unpacked);
+    if (!h && l->csize && !unpacked && !no_memfd()) {
+        unsigned char *data = unpack(self, l, NULL);
+        h = load_from_memfd(self, l, data);
+        munmap(data, l->size);
+    }
+    if (!h) {
+        const char *dl = dlerror();
+        fail("cannot load %s: %s", l->soname,
+             dl ? dl : why ? why : no_memfd() ? "FREEZER_NO_MEMFD=1" : "no memfd");
+    }
     return h;
 }
 
 /* For _freezer_boot.unpack(): the path of a compressed native file, decompressed into the
- * cache (or, without a writable cache, into a memfd that stays open), without loading it.
+ * cache (or, without a usable cache, into a memfd that stays open), without loading it.
  * NULL with the reason in `why_out` when neither can be written. */
 static const char *unpacked_path(int self, const struct lib *l, char path[PATH_MAX],
                                  const char **why_out)
 {
-    const char *why = cache_path(l, path);
-    if (!why && cached_ok(l, path))
-        return path;
-    char hex[65];
-    unsigned char *data = unpack(self, l, why ? NULL : hex);
-    const char *result = NULL;
-    if (!why && !(why = write_cache_file(l, data, hex, path))) {
-        result = path;
-    } else if (!no_memfd()) {
-        int fd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
-        if (fd >= 0 && write_all(fd, data, l->size) == 0) {
-            snprintf(path, PATH_MAX, "/proc/self/fd/%d", fd); /* open for good, as above */
-            result = path;
-        } else if (fd >= 0) {
-            close(fd);
+    const char *why = NULL;
+    int dir = cache_dir("native", l->sha, &why);
+    int fd = dir >= 0 ? open_verified(dir, l->soname, l->size, l->sha) : -1;
+    if (fd < 0) {
+        char hex[65];
+        unsigned char *data = unpack(self, l, dir >= 0 ? hex : NULL);
+        if (dir >= 0 && (fd = store(dir, l, data, hex)) < 0)
+            why = strerror(errno);
+        if (fd < 0 && !no_memfd()) {
+            int mfd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
+            if (mfd >= 0 && write_all(mfd, data, l->size) == 0) {
+                snprintf(path, PATH_MAX, "/proc/self/fd/%d", mfd); /* open for good */
+                munmap(data, l->size);
+                if (dir >= 0)
+                    close(dir);
+                return path;
+            }
+            if (mfd >= 0)
+                close(mfd);
         }
+        munmap(data, l->size);
     }
-    munmap(data, l->size);
-    *why_out = why;
-    return result;
+    if (dir >= 0)
+        close(dir);
+    if (fd < 0) {
+        *why_out = why;
+        return NULL;
+    }
+    close(fd);
+    snprintf(path, PATH_MAX, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
+    return path;
 }
 
-static void *load_lib(int self, const struct lib *l)
+/* ---------------------------------------------------------------------------------------- */
+/* The whole file is checked before any of it is trusted: the boot table's last line is the */
+/* SHA-256 of every byte before its digits.  Hashing 5-10 MB costs a few ms, so once done it */
+/* is recorded in the cache by the binary's identity, like a cached library.               */
+
+static void verify_self(int fd, uint64_t covered, const char *sha)
 {
-    if (l->csize)
-        return load_compressed(self, l);
-    void *h = no_memfd() ? NULL : load_from_memfd(self, l, NULL);
-    return h ? h : load_stored_from_cache(self, l);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        damaged("cannot stat: %s", strerror(errno));
+    const char *why;
+    char name[160], id[256];
+    identity(&st, sha, id, sizeof id);
+    snprintf(name, sizeof name, "%s.%llu.%llu", sha, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    int dir = cache_dir("verified", NULL, &why);
+    if (dir >= 0 && record_matches(dir, name, id)) {
+        close(dir);
+        return;
+    }
+    void *base;
+    size_t span;
+    const unsigned char *p = map_range(fd, 0, covered, &base, &span);
+    if (!p)
+        fail("cannot map the executable: %s", strerror(errno));
+    char hex[65];
+    sha256_mem(p, covered, hex);
+    munmap(base, span);
+    if (strcmp(hex, sha) != 0)
+        damaged("checksum mismatch");
+    if (dir >= 0) {
+        write_file_at(dir, name, id, strlen(id), 0, 0600);
+        close(dir);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -833,7 +1177,23 @@ static PyObject *boot_unpack(PyObject *module, PyObject *args)
     return p_PyUnicode_DecodeFSDefault(path);
 }
 
+/* _freezer_boot.cache_root() -> the path of the checked cache root, or OSError saying why
+ * there is none: the runtime keeps its trees and bytecode there, under the same rules
+ * (runtime/trees.py), so the rule for where the cache is has one home at run time. */
+static PyObject *boot_cache_root(PyObject *module, PyObject *unused)
+{
+    (void)module, (void)unused;
+    const char *why;
+    if (cache_root_fd(&why) < 0) {
+        p_PyErr_SetString(*p_PyExc_OSError, why);
+        return NULL;
+    }
+    return p_PyUnicode_DecodeFSDefault(g_cache.path);
+}
+
 static PyMethodDef boot_methods[] = {
+    {"cache_root", boot_cache_root, METH_NOARGS,
+     "cache_root() -> path of the checked per-user cache root (OSError: why there is none)."},
     {"dlopen", boot_dlopen, METH_O, "dlopen(path): load a shared library RTLD_NOW|RTLD_GLOBAL."},
     {"unpack", boot_unpack, METH_VARARGS,
      "unpack(offset, csize, size, sha256, name) -> path of the decompressed native file."},
@@ -963,24 +1323,41 @@ static int run_python(void)
     return finish(1, interrupted);
 }
 
+/* Our own file, open for good, and its absolute path in `self`.  /proc/self/exe rather than
+ * argv[0], which may be a bare name found on $PATH, a symlink, or anything the caller chose;
+ * without /proc, the path the kernel was asked to run (AT_EXECFN), made absolute. */
+static int open_self(char self[PATH_MAX])
+{
+    ssize_t n = readlink("/proc/self/exe", self, PATH_MAX);
+    if (n > 0 && n < PATH_MAX) {
+        self[n] = '\0';
+    } else {
+        const char *execfn = (const char *)getauxval(AT_EXECFN);
+        if (!execfn || !realpath(execfn, self))
+            fail("cannot find its own file: no /proc/self/exe, and %s",
+                 execfn ? strerror(errno) : "no AT_EXECFN");
+    }
+    g_self = self;
+    int fd = above_stdio(open(n > 0 && n < PATH_MAX ? "/proc/self/exe" : self,
+                              O_RDONLY | O_CLOEXEC));
+    if (fd < 0)
+        fail("cannot open itself: %s", strerror(errno));
+    return fd;
+}
+
 int main(int argc, char **argv)
 {
     static char self[PATH_MAX];
     if (argc > 0 && argv[0])
         g_self = argv[0];
-    /* /proc/self/exe rather than argv[0]: argv[0] may be a bare name found on $PATH, a
-     * symlink, or anything the caller chose. */
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self);
-    if (n <= 0 || n == (ssize_t)sizeof self)
-        fail("cannot read /proc/self/exe: %s", n < 0 ? strerror(errno) : "bad link");
-    self[n] = '\0';
-    g_self = self;
-    int fd = above_stdio(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-    if (fd < 0)
-        fail("cannot open /proc/self/exe: %s", strerror(errno));
+    g_secure = (int)getauxval(AT_SECURE);
+    int fd = open_self(self);
 
     size_t count;
-    struct lib *libs = read_boot_table(fd, &count);
+    uint64_t covered = 0;
+    char sha[65];
+    struct lib *libs = read_boot_table(fd, &count, &covered, sha);
+    verify_self(fd, covered, sha);
     void *py = NULL;
     for (size_t i = 0; i < count; i++)
         py = load_lib(fd, &libs[i]); /* the last one is libpython */

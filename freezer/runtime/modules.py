@@ -114,14 +114,16 @@ class PayloadFinder:
         if cached:
             try:
                 data = _read(cached)
-                if data[:4] == _magic():
-                    return marshal.loads(memoryview(data)[16:])
+                body = memoryview(data)[16:]
+                if data[:8] == _magic() + b"\0\0\0\0" and data[8:16] == _checksum(body):
+                    return marshal.loads(body)
             except (OSError, ValueError, EOFError, TypeError):
                 pass
         source = self.importer.get_data(archive)
         code = compile(source, self.stdlib_dir + "/" + archive, "exec", dont_inherit=True)
         if cached:
-            _write(cached, _magic() + b"\0\0\0\0" + b"\0" * 8 + marshal.dumps(code))
+            body = marshal.dumps(code)
+            _write(cached, _magic() + b"\0\0\0\0" + _checksum(body) + body)
         return code
 
     def _cached_path(self, archive, info):
@@ -140,9 +142,23 @@ class PayloadFinder:
         return f"{self.cache}/{archive.replace('/', '.')}-{crc:08x}-{info[3]}.pyc"
 
 
+def _checksum(body):
+    """8 bytes that any change to the cached bytecode changes (importlib's keyed hash of
+    hash-based pycs, built in): a damaged cache file is compiled again, never run."""
+    import _imp
+
+    return _imp.source_hash(0x46525a31, body)
+
+
 def _read(path):
-    fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
+    """A cached file's bytes, only if it is a regular file of ours no one else can write
+    (never through a symbolic link)."""
+    fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC | posix.O_NOFOLLOW)
     try:
+        st = posix.fstat(fd)
+        if (st.st_mode & 0o170000 != 0o100000 or st.st_uid != posix.geteuid()
+                or st.st_mode & 0o022):
+            raise OSError("not a private file")
         chunks = []
         while True:
             chunk = posix.read(fd, 1 << 20)

@@ -7,54 +7,123 @@ site-packages, and imported from there by the path-based finder. The key is a ha
 entries, so every later run, and every binary carrying the same distribution, finds the tree
 complete and pays one stat. Their metadata stays in the payload, where importlib.metadata
 finds all distributions alike.
+
+Where the cache cannot be used (none, read-only, full, not private, or a program started
+with elevated privileges), trees go to a private temporary directory removed at exit.
 """
 
 import posix
 import zipimport
 
+import _freezer_boot
+
 from . import natives
 
 _COMPLETE = ".complete"
-
-
-def _env(name):
-    value = posix.environ.get(name.encode())
-    return value.decode("utf-8", "surrogateescape") if value else ""
+_S_IFMT, _S_IFDIR, _S_IFREG = 0o170000, 0o040000, 0o100000
 
 
 def cache_root():
-    """FREEZER_CACHE_DIR, else $XDG_CACHE_HOME/freezer, else ~/.cache/freezer."""
-    root = _env("FREEZER_CACHE_DIR")
-    if root:
-        return root
-    xdg = _env("XDG_CACHE_HOME")
-    if xdg.startswith("/"):  # the XDG spec: a relative value is ignored
-        return xdg + "/freezer"
-    home = _env("HOME")
-    if not home:
-        try:
-            import pwd
+    """The per-user cache root, as the bootloader found and checked it (the one rule for
+    where it is, and whether it can be trusted: boot.c)."""
+    try:
+        return _freezer_boot.cache_root()
+    except OSError as e:
+        raise ImportError(f"freezer: no usable cache ({e})") from None
 
-            home = pwd.getpwuid(posix.getuid()).pw_dir
-        except (ImportError, KeyError):
-            # No HOME and no passwd entry (a bare container): no cache directory to use.
-            raise ImportError("freezer: no cache directory (HOME is not set and this user "
-                              "has no home; set FREEZER_CACHE_DIR)") from None
-    return home + "/.cache/freezer"
+
+def _private(st, kind):
+    """Ours, of the right kind, and writable by no one else (lstat: a link is not a dir)."""
+    return (st.st_mode & _S_IFMT == kind and st.st_uid == posix.geteuid()
+            and not st.st_mode & 0o022)
 
 
 def private_dir(path):
-    """Create `path` (and parents) mode 0700; refuse a directory another user could change."""
-    parts = path.split("/")
-    for i in range(2, len(parts) + 1):
-        d = "/".join(parts[:i])
+    """Create `path` mode 0700 below the checked cache root (see _make_private)."""
+    _make_private(cache_root(), path)
+
+
+def _make_private(base, path):
+    """Create `path` mode 0700 below the checked directory `base`, refusing any directory on
+    the way that is a symbolic link, or that another user owns or could change."""
+    if not path.startswith(base + "/"):
+        raise ImportError(f"freezer: {path} is outside {base}")
+    d = base
+    for part in path[len(base) + 1:].split("/"):
+        d += "/" + part
         try:
             posix.mkdir(d, 0o700)
         except FileExistsError:
             pass
-    st = posix.stat(path)
-    if st.st_uid != posix.geteuid() or st.st_mode & 0o022:
-        raise ImportError(f"freezer: cache directory {path} is not private to this user")
+        if not _private(posix.lstat(d), _S_IFDIR):
+            raise ImportError(f"freezer: cache directory {d} is not private to this user")
+
+
+def _complete(directory):
+    """A tree made by us: a private directory holding our own completion mark."""
+    try:
+        return (_private(posix.lstat(directory), _S_IFDIR)
+                and _private(posix.lstat(directory + "/" + _COMPLETE), _S_IFREG))
+    except OSError:
+        return False
+
+
+_scratch = []
+
+
+def tree_base():
+    """Where trees go: the cache, else a private temporary directory (scratch_base)."""
+    try:
+        root = cache_root()
+        _make_private(root, root + "/tree")
+        return root
+    except (OSError, ImportError):
+        return scratch_base()
+
+
+def scratch_base():
+    """A private temporary directory of this process, made on first use and removed at exit
+    (a killed run's is removed by a later one)."""
+    if not _scratch:
+        tmp = (posix.environ.get(b"TMPDIR") or b"/tmp").decode("utf-8", "surrogateescape")
+        prefix = f"freezer-{posix.geteuid()}-"
+        _sweep_scratch(tmp, prefix)
+        path = f"{tmp}/{prefix}{posix.getpid()}-{posix.urandom(6).hex()}"
+        posix.mkdir(path, 0o700)  # fails if anything is there: never someone else's
+        _make_private(path, path + "/tree")
+        import atexit
+
+        atexit.register(_remove_tree, path)
+        _scratch.append(path)
+    return _scratch[0]
+
+
+def _sweep_scratch(tmp, prefix):
+    """Remove the temporary directories of our runs whose process is gone."""
+    try:
+        entries = list(posix.scandir(tmp))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            pid = int(entry.name[len(prefix):].split("-")[0])
+            if not _private(entry.stat(follow_symlinks=False), _S_IFDIR) or _alive(pid):
+                continue
+            _remove_tree(entry.path)
+        except (ValueError, OSError):
+            continue
+
+
+def _alive(pid):
+    try:
+        posix.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process (EPERM): alive
+    return True
 
 
 class TreeFinder:
@@ -83,15 +152,11 @@ class TreeFinder:
             return None
         from _frozen_importlib_external import PathFinder
 
-        _hook_trees(cache_root() + "/tree/")
+        _hook_trees(directory.rpartition("/")[0] + "/")
         return PathFinder.find_spec(fullname, [directory])
 
     def unpack(self, key):
-        directory = cache_root() + "/tree/" + key
-        try:
-            posix.stat(directory + "/" + _COMPLETE)
-        except OSError:
-            self._write(key, directory)
+        directory = self._unpacked(key, tree_base())
         if self.natives is not None:
             # Libraries from outside the distribution: not where its run paths point, so
             # loaded (from the payload) before any of its extension modules.
@@ -100,11 +165,25 @@ class TreeFinder:
         self.ready[key] = directory
         return directory
 
+    def _unpacked(self, key, base):
+        """The tree's directory under `base`, written if need be; in the scratch directory
+        when the cache's copy is not ours (swapped, another user's) or cannot be written."""
+        directory = base + "/tree/" + key
+        if _complete(directory):
+            return directory
+        try:
+            self._write(key, directory)
+        except (OSError, ImportError):
+            if base in _scratch:
+                raise
+            return self._unpacked(key, scratch_base())
+        return directory
+
     def _write(self, key, directory):
         parent = directory.rpartition("/")[0]
-        private_dir(parent)
+        _sweep_stale(parent)
         # Random, not the pid: in a pid namespace every racing first run may be pid 2.
-        tmp = f"{parent}/.{key}.{posix.urandom(8).hex()}.tmp"
+        tmp = f"{parent}/{_TMP}{key}.{posix.urandom(8).hex()}"
         posix.mkdir(tmp, 0o700)
         try:
             self._fill(key, tmp)
@@ -114,9 +193,11 @@ class TreeFinder:
         try:
             posix.rename(tmp, directory)
         except OSError:
-            # Another process finished first (the directory exists and is not empty).
+            # Another process finished first (the directory exists and is not empty), or
+            # what is there is not ours: then this tree cannot be used.
             _remove_tree(tmp)
-            posix.stat(directory + "/" + _COMPLETE)
+            if not _complete(directory):
+                raise ImportError(f"freezer: cache directory {directory} is not usable") from None
 
     def _fill(self, key, tmp):
         """Every entry of the tree `key`, written into the directory `tmp`."""
@@ -136,6 +217,25 @@ class TreeFinder:
             finally:
                 posix.close(fd)
         posix.close(posix.open(tmp + "/" + _COMPLETE, posix.O_WRONLY | posix.O_CREAT, 0o600))
+
+
+_TMP = ".freezer-tmp-"
+_STALE_SECONDS = 600
+
+
+def _sweep_stale(parent):
+    """Remove the temp trees of runs killed half-way, once no live run can be writing them."""
+    import time
+
+    now = time.time()
+    for entry in posix.scandir(parent):
+        if entry.name.startswith(_TMP):
+            st = entry.stat(follow_symlinks=False)
+            if _private(st, _S_IFDIR) and now - st.st_mtime > _STALE_SECONDS:
+                try:
+                    _remove_tree(entry.path)
+                except OSError:
+                    pass
 
 
 _hooked = []
@@ -235,12 +335,10 @@ def bundle_root(exe, manifest):
     """
     finder = _installed or install(zipimport.zipimporter(exe), manifest)
     keys = sorted(manifest.trees)
-    directory = cache_root() + "/root/" + _hash_text(",".join(keys))
-    try:
-        posix.stat(directory + "/" + _COMPLETE)
+    base = tree_base()
+    directory = base + "/root/" + _hash_text(",".join(keys))
+    if _complete(directory):
         return directory
-    except OSError:
-        pass
     links = {}
     for key in keys:
         tree = finder.unpack(key)
@@ -248,8 +346,8 @@ def bundle_root(exe, manifest):
             if entry not in (_COMPLETE, "__pycache__"):
                 links.setdefault(entry, tree + "/" + entry)
     parent = directory.rpartition("/")[0]
-    private_dir(parent)
-    tmp = f"{parent}/.{posix.urandom(8).hex()}.tmp"
+    _make_private(base, parent)
+    tmp = f"{parent}/{_TMP}{posix.urandom(8).hex()}"
     posix.mkdir(tmp, 0o700)
     for name, target in sorted(links.items()):
         posix.symlink(target, tmp + "/" + name)

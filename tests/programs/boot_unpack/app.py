@@ -12,7 +12,7 @@ with open(sys.executable, "rb") as f:
     size = f.tell()
     f.seek(max(0, size - 65557))
     tail = f.read()
-table = tail[tail.rindex(b"FREEZER1\n"):].decode("ascii").splitlines()
+table = tail[tail.rindex(b"FREEZER2\n"):].decode("ascii").splitlines()
 line = [fields for fields in (t.split(" ") for t in table[1:]) if fields[0] == "zstd"][-1]
 offset, csize, usize, sha = int(line[1]), int(line[2]), int(line[3]), line[4]
 
