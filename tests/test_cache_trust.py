@@ -227,6 +227,23 @@ def test_swapped_tree_is_refused(newest_target: Target, tmp_path: Path) -> None:
     assert foreign.out == first.out and foreign.returncode == 0, foreign.describe()
 
 
+def test_changed_tree_file_is_written_again(newest_target: Target, tmp_path: Path) -> None:
+    """A file of a tree changed after it was written (same size even) no longer has the
+    identity its completion mark lists: the tree is written again from the payload."""
+    binary = freeze(PROGRAMS / "hints_data", newest_target)
+    home = tmp_path / "home"
+    home.mkdir()
+    first = run_sandboxed(binary, home_dir=home)
+    assert first.returncode == 0 and "asset " in first.out, first.describe()
+    [tree] = (home / ".cache" / "freezer" / "tree").iterdir()
+    [greeting] = tree.rglob("greeting.txt")
+    original = greeting.read_bytes()
+    greeting.write_bytes(b"X" * len(original))
+    again = run_sandboxed(binary, home_dir=home)
+    assert again.out == first.out and again.returncode == 0, again.describe()
+    assert greeting.read_bytes() == original
+
+
 @pytest.fixture()
 def shared_dir() -> Path:
     """A directory every user can reach (the suite's own temporary tree is private)."""

@@ -53,6 +53,13 @@ static int g_self_fd = -1;            /* our own file, open for the life of the 
 
 /* ---------------------------------------------------------------------------------------- */
 /* Errors: one line on stderr and status 126 (the shell's "found but cannot execute").      */
+/* The fuzz target (tests/fuzz/) builds this file with FREEZER_FUZZ, where an error returns  */
+/* to it instead of ending the process.                                                      */
+
+#ifdef FREEZER_FUZZ
+#include <setjmp.h>
+extern jmp_buf freezer_fuzz_exit;
+#endif
 
 __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
@@ -61,8 +68,12 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+#ifdef FREEZER_FUZZ
+    longjmp(freezer_fuzz_exit, 1);
+#else
     fprintf(stderr, "freezer: %s: %s\n", g_self, msg);
     exit(126);
+#endif
 }
 
 /* The executable itself is wrong (truncated, altered, not built by freezer). */

@@ -20,6 +20,7 @@ import _freezer_boot
 from . import natives
 
 _COMPLETE = ".complete"
+_MARK = "freezer tree 1"  # the completion mark's first line: its format
 _S_IFMT, _S_IFDIR, _S_IFREG = 0o170000, 0o040000, 0o100000
 
 
@@ -59,13 +60,39 @@ def _make_private(base, path):
             raise ImportError(f"freezer: cache directory {d} is not private to this user")
 
 
+def _identity(st):
+    """What any change to a file changes (its ctime cannot be set back), as one line's
+    fields: a tree's files are checked against these on every start, at one lstat each."""
+    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+
+
 def _complete(directory):
-    """A tree made by us: a private directory holding our own completion mark."""
+    """A tree made by us and unchanged since: a private directory whose completion mark,
+    ours, lists every file with the identity it had when written."""
     try:
-        return (_private(posix.lstat(directory), _S_IFDIR)
-                and _private(posix.lstat(directory + "/" + _COMPLETE), _S_IFREG))
-    except OSError:
+        if not _private(posix.lstat(directory), _S_IFDIR):
+            return False
+        with open(directory + "/" + _COMPLETE, "rb", opener=_open_private) as f:
+            lines = f.read().decode("utf-8", "surrogateescape").splitlines()
+        if not lines or lines[0] != _MARK:
+            return False  # not written by this version
+        for line in lines[1:]:
+            fields = line.split(" ", 5)
+            st = posix.lstat(directory + "/" + fields[5])
+            if not _private(st, _S_IFREG) or _identity(st) != " ".join(fields[:5]):
+                return False
+        return True
+    except (OSError, IndexError):
         return False
+
+
+def _open_private(path, flags):
+    """An opener that refuses a link, and a file not ours or that others may write."""
+    fd = posix.open(path, flags | posix.O_NOFOLLOW | posix.O_CLOEXEC)
+    if not _private(posix.fstat(fd), _S_IFREG):
+        posix.close(fd)
+        raise OSError(f"{path} is not a private file")
+    return fd
 
 
 _scratch = []
@@ -172,6 +199,7 @@ class TreeFinder:
         if _complete(directory):
             return directory
         try:
+            _discard_ours(directory)  # changed since it was written: written again
             self._write(key, directory)
         except (OSError, ImportError):
             if base in _scratch:
@@ -202,7 +230,10 @@ class TreeFinder:
     def _fill(self, key, tmp):
         """Every entry of the tree `key`, written into the directory `tmp`."""
         made = {tmp}
+        written = []
         for entry in self.trees[key]:
+            if "\n" in entry:
+                continue  # cannot be listed in the completion mark: read from the payload
             path = tmp + "/" + entry
             folder = path.rpartition("/")[0]
             if folder not in made:
@@ -214,9 +245,34 @@ class TreeFinder:
                 view = memoryview(data)
                 while view:
                     view = view[posix.write(fd, view):]
+                written.append(f"{_identity(posix.fstat(fd))} {entry}\n")
             finally:
                 posix.close(fd)
-        posix.close(posix.open(tmp + "/" + _COMPLETE, posix.O_WRONLY | posix.O_CREAT, 0o600))
+        _write_mark(tmp, "".join(written))
+
+
+def _write_mark(directory, text):
+    fd = posix.open(directory + "/" + _COMPLETE,
+                    posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(f"{_MARK}\n{text}".encode("utf-8", "surrogateescape"))
+        while view:
+            view = view[posix.write(fd, view):]
+    finally:
+        posix.close(fd)
+
+
+def _discard_ours(directory):
+    """Move a directory of ours out of the way (then remove it); leave anything else alone."""
+    try:
+        if not _private(posix.lstat(directory), _S_IFDIR):
+            return
+    except OSError:
+        return
+    parent = directory.rpartition("/")[0]
+    aside = f"{parent}/{_TMP}{posix.urandom(8).hex()}"
+    posix.rename(directory, aside)
+    _remove_tree(aside)
 
 
 _TMP = ".freezer-tmp-"
@@ -351,7 +407,7 @@ def bundle_root(exe, manifest):
     posix.mkdir(tmp, 0o700)
     for name, target in sorted(links.items()):
         posix.symlink(target, tmp + "/" + name)
-    posix.close(posix.open(tmp + "/" + _COMPLETE, posix.O_WRONLY | posix.O_CREAT, 0o600))
+    _write_mark(tmp, "")  # links only: only their owner, this user, can change them
     try:
         posix.rename(tmp, directory)
     except OSError:
