@@ -22,7 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Union
 
@@ -119,7 +119,8 @@ def _write_files(root: Path, files: Mapping[str, FileContent] | None) -> None:
 def bwrap_argv(binary_name: str, app_dir: Path, binary: Path | None = None,
                extra_ro_binds: Iterable[tuple[Path | str, str]] = (),
                home_dir: Path | None = None, tmp_dir: Path | None = None,
-               share_net: bool = False) -> list[str]:
+               share_net: bool = False, proc: bool = True,
+               home_size: int | None = None) -> list[str]:
     """The bwrap command line (without the command to run) of the sandbox.
 
     --unshare-all: new user, pid, ipc, uts, cgroup and network namespaces; the network
@@ -132,7 +133,8 @@ def bwrap_argv(binary_name: str, app_dir: Path, binary: Path | None = None,
     HOME is a writable tmpfs (or home_dir), where the runtime's cache may go; /tmp is a tmpfs
     (or tmp_dir, for a test to see what was left there).
     share_net keeps the host's network namespace (--share-net), for a program that must reach
-    a server the test runs on the host's loopback.
+    a server the test runs on the host's loopback. proc=False leaves /proc out (some
+    containers have none); home_size makes HOME a tmpfs of that many bytes (a full disk).
     """
     bwrap = bwrap_path()
     if bwrap is None:
@@ -145,10 +147,11 @@ def bwrap_argv(binary_name: str, app_dir: Path, binary: Path | None = None,
         if host.exists():
             argv += ["--ro-bind", os.path.realpath(host), str(GLIBC_DIR / name)]
     argv += ["--symlink", str(GLIBC_DIR / "ld-linux-x86-64.so.2"), ELF_INTERPRETER]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--proc", "/proc", "--dev", "/dev"] if proc else ["--dev", "/dev"]
     argv += ["--tmpfs", "/tmp"] if tmp_dir is None else ["--bind", str(tmp_dir), "/tmp"]
     if home_dir is None:
-        argv += ["--tmpfs", SANDBOX_HOME]
+        argv += (["--tmpfs", SANDBOX_HOME] if home_size is None
+                 else ["--size", str(home_size), "--tmpfs", SANDBOX_HOME])
     else:
         argv += ["--bind", str(home_dir), SANDBOX_HOME]
     argv += ["--ro-bind", str(app_dir), APP_DIR]
@@ -177,11 +180,12 @@ class _AppDir:
 def _command(binary: Path, args: Sequence[Arg], argv0: str | None, app: _AppDir,
              extra_ro_binds: Iterable[tuple[Path | str, str]],
              home_dir: Path | None, tmp_dir: Path | None,
-             share_net: bool = False) -> list[Arg]:
+             share_net: bool = False, proc: bool = True,
+             home_size: int | None = None) -> list[Arg]:
     """bwrap command line running the binary; argv0 (e.g. "./name") replaces /app/name."""
     program = argv0 if argv0 is not None else f"{APP_DIR}/{binary.name}"
     return [*bwrap_argv(binary.name, app.path, binary, extra_ro_binds, home_dir, tmp_dir,
-                        share_net), program, *args]
+                        share_net, proc, home_size), program, *args]
 
 
 def _check_bwrap(stderr: bytes, args: object) -> None:
@@ -194,23 +198,32 @@ def run_sandboxed(binary: Path, args: Sequence[Arg] = (), *, stdin: bytes | None
                   extra_ro_binds: Iterable[tuple[Path | str, str]] = (),
                   cwd_files: Mapping[str, FileContent] | None = None,
                   argv0: str | None = None, home_dir: Path | None = None,
-                  tmp_dir: Path | None = None, share_net: bool = False) -> Completed:
+                  tmp_dir: Path | None = None, share_net: bool = False, proc: bool = True,
+                  home_size: int | None = None,
+                  preexec: Callable[[], None] | None = None) -> Completed:
     """Run `binary args` at /app/<name> in the sandbox; return its output and bwrap's status.
 
     env holds overrides of the clean environment (PATH, HOME, LANG). cwd_files are written
     into /app (the working directory) beside the binary. argv0 replaces "/app/<name>" as the
     command (bwrap looks it up in PATH when it has no slash). home_dir and tmp_dir are host
-    directories to use as HOME and /tmp instead of empty tmpfs ones. share_net: see
-    bwrap_argv.
+    directories to use as HOME and /tmp instead of empty tmpfs ones. share_net, proc and
+    home_size: see bwrap_argv. preexec runs in the child before bwrap (e.g. a resource
+    limit, which the program inherits).
     """
     binary = Path(binary)
     app = _AppDir(binary, cwd_files)
+
+    def before() -> None:
+        _default_sigint()
+        if preexec is not None:
+            preexec()
+
     try:
         command = _command(binary, args, argv0, app, extra_ro_binds, home_dir, tmp_dir,
-                           share_net)
+                           share_net, proc, home_size)
         done = subprocess.run(command, input=stdin if stdin is not None else b"",
                               capture_output=True, env=clean_env(SANDBOX_HOME, env),
-                              timeout=timeout, preexec_fn=_default_sigint)
+                              timeout=timeout, preexec_fn=before)
     finally:
         app.cleanup()
     _check_bwrap(done.stderr, command)

@@ -35,6 +35,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -869,11 +870,8 @@ static int write_file_at(int dir, const char *name, const void *data, uint64_t l
                                 mode));
     if (fd < 0)
         return -1;
-    /* A file size limit (ulimit -f) must fail the write, not kill us: EFBIG, like ENOSPC. */
-    void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
     int bad = write_all(fd, data, len) < 0 || renameat(dir, tmp, dir, name) < 0;
     int err = errno;
-    signal(SIGXFSZ, old);
     if (bad) {
         unlinkat(dir, tmp, 0);
         close(fd);
@@ -1098,6 +1096,28 @@ static void verify_self(int fd, uint64_t covered, const char *sha)
     }
 }
 
+/* A file size limit (ulimit -f) applies to memfds and the cache alike.  A write beyond it
+ * must fail with EFBIG (and fall back, like ENOSPC), not kill us with SIGXFSZ: python itself
+ * ignores SIGXFSZ, so from here on we do too.  A soft limit below the hard one is lifted
+ * while we unpack, so that what python could run we can; a hard limit below the size of
+ * libpython leaves nowhere to put it (one line, status 126). */
+static struct rlimit g_fsize;
+
+static void lift_fsize(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    if (getrlimit(RLIMIT_FSIZE, &g_fsize) == 0 && g_fsize.rlim_cur != g_fsize.rlim_max) {
+        struct rlimit lifted = {g_fsize.rlim_max, g_fsize.rlim_max};
+        setrlimit(RLIMIT_FSIZE, &lifted);
+    }
+}
+
+static void restore_fsize(void)
+{
+    if (g_fsize.rlim_cur != g_fsize.rlim_max)
+        setrlimit(RLIMIT_FSIZE, &g_fsize);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The CPython API, resolved at run time.  __typeof__ keeps every call type-checked against
  * the headers of the target version, exactly as if we were linked to it.                  */
@@ -1181,7 +1201,10 @@ static PyObject *boot_unpack(PyObject *module, PyObject *args)
     }
     char path[PATH_MAX];
     const char *why = NULL;
-    if (!unpacked_path(g_self_fd, &l, path, &why)) {
+    lift_fsize();
+    const char *done = unpacked_path(g_self_fd, &l, path, &why);
+    restore_fsize();
+    if (!done) {
         p_PyErr_SetString(*p_PyExc_OSError, why ? why : "cannot write the native cache");
         return NULL;
     }
@@ -1368,10 +1391,12 @@ int main(int argc, char **argv)
     uint64_t covered = 0;
     char sha[65];
     struct lib *libs = read_boot_table(fd, &count, &covered, sha);
+    lift_fsize();
     verify_self(fd, covered, sha);
     void *py = NULL;
     for (size_t i = 0; i < count; i++)
         py = load_lib(fd, &libs[i]); /* the last one is libpython */
+    restore_fsize();
     g_self_fd = fd; /* kept for _freezer_boot.unpack() */
     free(libs);
 
