@@ -1131,7 +1131,8 @@ static void restore_fsize(void)
     X(Py_IncRef) X(Py_DecRef) X(PyImport_ImportModule) X(PyObject_GetAttrString)            \
     X(PyObject_CallObject) X(PyObject_IsInstance) X(PyObject_Type)                          \
     X(PyException_GetTraceback) X(PyErr_GivenExceptionMatches) X(PyErr_Restore)             \
-    X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)
+    X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)       \
+    X(PyFile_SetOpenCodeHook) X(PyUnicode_Compare) X(PyObject_CallMethod)
 /* Data symbols: dlsym gives the variable's address, so PyExc_* come out as PyObject ** (read
  * with '*' at each use) and _Py_NoneStruct as Py_None itself. */
 #define PY_DATA(X)                                                                           \
@@ -1245,6 +1246,43 @@ static struct PyModuleDef boot_module = {
 static PyObject *boot_module_init(void)
 {
     return p_PyModule_Create2(&boot_module, PYTHON_API_VERSION);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading our own file after start-up: zipimport opens its archive by path for every read   */
+/* (io.open_code), which breaks, or reads another file's bytes at this file's offsets, once  */
+/* the binary is replaced or deleted while it runs (an upgrade).  This hook turns an open of */
+/* our own path into an open of /proc/self/fd/N: a new open file of the very file we checked */
+/* at start, still there for as long as we hold it.                                          */
+
+static char g_self_fd_path[64];
+
+static PyObject *open_code_hook(PyObject *path, void *unused)
+{
+    (void)unused;
+    static PyObject *self_obj;
+    PyObject *io = p_PyImport_ImportModule("_io");
+    if (!io)
+        return NULL;
+    if (!self_obj)
+        self_obj = p_PyUnicode_DecodeFSDefault(g_self); /* kept for the process's life */
+    PyObject *own = NULL;
+    if (self_obj && g_self_fd_path[0] && p_PyUnicode_Compare(path, self_obj) == 0)
+        own = p_PyUnicode_DecodeFSDefault(g_self_fd_path);
+    PyObject *f = p_PyObject_CallMethod(io, "open", "Os", own ? own : path, "rb");
+    if (own)
+        p_Py_DecRef(own);
+    p_Py_DecRef(io);
+    return f;
+}
+
+static void read_self_by_fd(int fd)
+{
+    snprintf(g_self_fd_path, sizeof g_self_fd_path, "/proc/self/fd/%d", fd);
+    if (access(g_self_fd_path, R_OK) != 0)
+        g_self_fd_path[0] = '\0'; /* no /proc: by path, as zipimport would */
+    if (p_PyFile_SetOpenCodeHook(open_code_hook, NULL) != 0)
+        fail("cannot install the open_code hook");
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1401,6 +1439,7 @@ int main(int argc, char **argv)
     free(libs);
 
     resolve_api(py);
+    read_self_by_fd(fd);
     init_python(argc, argv, self);
     return run_python();
 }

@@ -15,7 +15,6 @@ from _frozen_importlib import ModuleSpec, _call_with_frames_removed
 
 import _freezer_boot
 
-_O_RDONLY = 0
 _LOCAL_HEADER = 30
 
 
@@ -35,7 +34,12 @@ class _Payload:
         if info[1] != 0:
             raise ImportError(f"freezer: native entry {entry} is compressed")
         if self.fd < 0:
-            self.fd = posix.open(self.exe, _O_RDONLY | posix.O_CLOEXEC)
+            # Through io.open_code, as zipimport reads: the bootloader's hook makes it the
+            # file checked at start even if the binary was replaced since.
+            import _io
+
+            self.file = _io.open_code(self.exe)
+            self.fd = self.file.fileno()
         header = posix.pread(self.fd, _LOCAL_HEADER, info[4])
         if len(header) != _LOCAL_HEADER or header[:4] != b"PK\x03\x04":
             raise ImportError(f"freezer: damaged executable (bad entry {entry})")
