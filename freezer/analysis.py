@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from freezer import build_cache
 from freezer.errors import FreezeError
 
 _HERE = Path(__file__).resolve().parent
@@ -100,8 +101,10 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
         "pruned": pruned,
         "sources": sources,
         "runtime_dir": str(_HERE / "runtime"),
-        "pyc_cache": str(cache_root / "build" / "pyc"),
-        "scan_cache": str(cache_root / "build" / "scan"),
+        # Created and checked here, from the root down (build_cache's rules), so an untrusted
+        # cache stops the build before the worker starts; the worker checks them again.
+        "pyc_cache": str(build_cache.build_dir(cache_root, "pyc")),
+        "scan_cache": str(build_cache.build_dir(cache_root, "scan")),
     }
     try:
         proc = subprocess.run(

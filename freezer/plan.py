@@ -1,7 +1,9 @@
 """Analysis → bundle plan: every entry of the payload, and what the bootloader loads first.
 
 Native files are stripped (pyenv's libpython shrinks from 23 MB to under 6 MB) through a cache
-keyed by the file's identity, so a warm build does not strip or hash again.
+keyed by the file's identity, so a warm build does not strip again; the stripped copy is hashed
+again on every build all the same (~10 ms for libpython), as what goes into the binary must be
+what was recorded (see freezer/build_cache.py).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from freezer import build_cache
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
@@ -70,39 +72,49 @@ class BundlePlan:
 
 
 class NativeStore:
-    """Stripped copies of native files, with their SHA-256, cached across builds."""
+    """Stripped copies of native files, with their SHA-256, cached across builds.
+
+    Under ``build/strip/<key>/<name>``, the SHA-256 in ``<name>.sha256`` beside it
+    (build_cache's rules). A copy is used only if its bytes still hash to that record: the
+    digest names the library in the boot table and the bytes go into the binary, so a copy
+    that differs (planted, or damaged) is stripped again and replaced.
+    """
 
     def __init__(self, cache_root: Path) -> None:
-        self.dir = cache_root / "build" / "strip"
+        self.root = cache_root
         self.strip = shutil.which("strip")
+        # One build asks for the same file more than once (a tree's extension modules).
+        self._done: dict[str, tuple[str, str]] = {}
 
     def get(self, path: str) -> tuple[str, str]:
+        """(stripped copy, its SHA-256) of the native file `path`."""
         st = os.stat(path)
         strip = self.strip if _strippable(path) else None
         ident = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{strip}"
+        if ident in self._done:
+            return self._done[ident]
         key = hashlib.sha256(ident.encode()).hexdigest()[:32]
-        out_dir = self.dir / key
-        out, meta = out_dir / os.path.basename(path), out_dir / "sha256"
-        if meta.exists() and out.exists():
-            return str(out), meta.read_text()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out_dir)
-        os.close(fd)
-        try:
-            shutil.copyfile(path, tmp)
-            if strip:
-                subprocess.run([strip, "--strip-unneeded", tmp], check=True,
-                               capture_output=True)
-            with open(tmp, "rb") as f:
-                digest = hashlib.sha256(f.read()).hexdigest()
-            os.replace(tmp, out)
-        except (OSError, subprocess.CalledProcessError) as e:
-            os.unlink(tmp)
-            raise FreezeError(f"{path}: cannot prepare native file ({e})") from None
-        meta_tmp = out_dir / f"sha256.{os.getpid()}"
-        meta_tmp.write_text(digest)
-        os.replace(meta_tmp, meta)
-        return str(out), digest
+        out_dir = build_cache.build_dir(self.root, "strip", key)
+        out = out_dir / os.path.basename(path)
+        digest = build_cache.check(out)
+        if digest is None:
+            try:
+                tmp = build_cache.new_temp(out_dir, out.name)
+            except OSError as e:
+                raise FreezeError(f"{out_dir}: cannot write to the cache ({e.strerror})") from None
+            try:
+                shutil.copyfile(path, tmp)
+                if strip:
+                    subprocess.run([strip, "--strip-unneeded", tmp], check=True,
+                                   capture_output=True)
+                digest = build_cache.commit(tmp, out)
+            except (OSError, subprocess.CalledProcessError) as e:
+                raise FreezeError(f"{path}: cannot prepare native file ({e})") from None
+            finally:
+                if os.path.lexists(tmp):
+                    os.unlink(tmp)
+        self._done[ident] = (str(out), digest)
+        return self._done[ident]
 
 
 def _strippable(path: str) -> bool:

@@ -23,7 +23,7 @@ import json  # noqa: E402
 import marshal  # noqa: E402
 import os  # noqa: E402
 import sysconfig  # noqa: E402
-import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 # Drop this file's directory (sys.path[0]) so it cannot shadow the stdlib the analysis looks
 # at, and make the freezer package importable instead.
@@ -31,7 +31,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_PATH = [p for p in sys.path[1:] if p]
 sys.path[:] = [os.path.dirname(_HERE)] + TARGET_PATH
 
+from freezer import build_cache  # noqa: E402
 from freezer.distributions import is_stdlib_entry, stdlib_dirs  # noqa: E402
+from freezer.errors import FreezeError  # noqa: E402
 from freezer.module_graph import STARTUP_MODULES, ModuleGraph  # noqa: E402
 from freezer.stdlib_inventory import inventory  # noqa: E402
 
@@ -71,11 +73,15 @@ def target_facts() -> dict:
 
 
 class Compiler:
-    """Compiles sources to pyc bytes, kept in a content-addressed cache across builds."""
+    """Compiles sources to pyc bytes, kept in a cache across builds, keyed by the source.
+
+    A pyc is marshalled code that every user of the binary runs, so a cached one is used only
+    under build_cache's rules: a private file in a private directory whose bytes hash to the
+    SHA-256 recorded beside it when it was compiled. Any other is compiled again.
+    """
 
     def __init__(self, cache_dir: str) -> None:
-        self.cache_dir = cache_dir
-        os.makedirs(cache_dir, exist_ok=True)
+        self.cache_dir = build_cache.ensure_dir(cache_dir)
 
     def pyc(self, source_path: str | None, dfile: str, source: bytes | None = None,
             optimize: int = 0) -> str:
@@ -85,23 +91,23 @@ class Compiler:
         key = hashlib.sha256(
             importlib.util.MAGIC_NUMBER + f"{dfile}\0{optimize}\0".encode() + source
         ).hexdigest()
-        out = os.path.join(self.cache_dir, key[:2], key + ".pyc")
-        if os.path.exists(out):
-            return out
+        out = build_cache.ensure_dir(self.cache_dir, key[:2]) / (key + ".pyc")
+        if build_cache.check(out):
+            return str(out)
         code = compile(source, dfile, "exec", dont_inherit=True, optimize=optimize)
         data = (importlib.util.MAGIC_NUMBER + _PYC_FLAGS + importlib.util.source_hash(source)
                 + marshal.dumps(code))
-        _write_atomically(out, data)
-        return out
+        _save(out, data)
+        return str(out)
 
 
-def _write_atomically(out: str, data: bytes) -> None:
-    """Into a temporary file beside `out`, then renamed: concurrent builds share the cache."""
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out))
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, out)
+def _save(out: Path, data: bytes, sidecar: bool = True) -> None:
+    """build_cache.save(), a failure reported as the build's one-line error."""
+    try:
+        build_cache.save(out, data, sidecar=sidecar)
+    except OSError as e:
+        raise FreezeError(f"{out.parent}: cannot write to the cache ({e.strerror or e})") \
+            from None
 
 
 def archive_name(mod) -> str:
@@ -155,11 +161,13 @@ def bundled_record(dist, graph: ModuleGraph, modules: list[dict], cache_dir: str
 
 
 def cached_text(data: bytes, cache_dir: str, kind: str) -> str:
-    """A file made by the build, kept content-addressed beside the compiled bytecode."""
-    out = os.path.join(cache_dir, "made", hashlib.sha256(data).hexdigest() + "." + kind)
-    if not os.path.exists(out):
-        _write_atomically(out, data)
-    return out
+    """A file made by the build, kept content-addressed beside the compiled bytecode (its name
+    is its SHA-256, which a cached one must still match)."""
+    digest = hashlib.sha256(data).hexdigest()
+    out = build_cache.ensure_dir(cache_dir, "made") / (digest + "." + kind)
+    if build_cache.check(out, sha256=digest) is None:
+        _save(out, data, sidecar=False)
+    return str(out)
 
 
 def _csv_field(name: str) -> str:
@@ -313,4 +321,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FreezeError as e:
+        # The build cache refused or could not be written: the build's one line, as freeze
+        # itself reports it (main() prints its answer last, so nothing was printed yet).
+        print(json.dumps({"target": target_facts(), "fatal": str(e)}))

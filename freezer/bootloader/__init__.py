@@ -18,8 +18,9 @@ import pwd
 import shlex
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
+
+from freezer import build_cache
 
 __all__ = ["BootloaderError", "bootloader_for", "cache_root"]
 
@@ -38,10 +39,14 @@ def cache_root() -> Path:
 
     ``$FREEZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/freezer`` (only if absolute, as the XDG spec
     says), else ``$HOME/.cache/freezer`` (the password database if ``$HOME`` is unset or empty).
-    boot.c applies exactly the same rule at run time, so both sides agree on one cache.
+    boot.c applies exactly the same rule at run time, so both sides agree on one cache: a
+    relative FREEZER_CACHE_DIR or home is refused, as boot.c refuses it (it would name a
+    different directory in every working directory).
     """
     env = os.environ.get("FREEZER_CACHE_DIR")
     if env:
+        if not os.path.isabs(env):
+            raise BootloaderError(f"FREEZER_CACHE_DIR={env} is not an absolute path")
         return Path(env)
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
@@ -52,7 +57,7 @@ def cache_root() -> Path:
             home = pwd.getpwuid(os.getuid()).pw_dir
         except KeyError:
             home = ""
-    if not home:
+    if not home or not os.path.isabs(home):
         raise BootloaderError("no home directory for the cache: set FREEZER_CACHE_DIR")
     return Path(home) / ".cache" / "freezer"
 
@@ -63,8 +68,10 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
     ``version`` (e.g. ``"3.12"``) only names the target in messages and the cache key.  The
     result is cached under ``<cache_root>/build/bootloader/<key>/boot``, where the key covers
     everything the binary depends on: boot.c, the include directory and its pyconfig.h and
-    patchlevel.h, the version and the compiler.  It is written to a temporary file and renamed
-    into place, so concurrent builds are safe and a half-written file is never reused.
+    patchlevel.h, the version and the compiler.  The cache's rules are build_cache's: a cached
+    bootloader is used only if its content still has the SHA-256 recorded when it was built
+    (any other is built again and replaced: it goes into every binary), and a new one is
+    written to a temporary file and renamed into place, so concurrent builds are safe.
     """
     compiler = _compiler()
     include = Path(include_dir)
@@ -75,20 +82,18 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
         )
     libzstd = _static_libzstd(compiler)
     key = _cache_key(include, version, compiler, libzstd)
-    out_dir = Path(cache_root) / "build" / "bootloader" / key
+    out_dir = build_cache.build_dir(cache_root, "bootloader", key)
     out = out_dir / "boot"
-    if out.is_file():
+    if build_cache.check(out):
         return out
 
     try:
-        _make_dirs(out_dir)
-        fd, tmp = tempfile.mkstemp(prefix=".boot.", dir=out_dir)
+        tmp = build_cache.new_temp(out_dir, "boot")
     except OSError as exc:
         raise BootloaderError(
             f"cannot write to the cache {cache_root} ({exc.strerror}): "
             "set FREEZER_CACHE_DIR to a writable directory"
         ) from exc
-    os.close(fd)
     try:
         cmd = [*compiler, *CFLAGS, f"-I{include}", str(BOOT_C), "-o", tmp, str(libzstd),
                *LIBS]
@@ -105,10 +110,15 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
                 f"({_first_error(proc.stderr)}): install gcc, libzstd-dev and the "
                 f"Python {version} headers"
             )
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, out)
+        # 0700 in the cache; the binaries made from it get their own mode.
+        build_cache.commit(tmp, out, mode=0o700)
+    except OSError as exc:
+        raise BootloaderError(
+            f"cannot write to the cache {cache_root} ({exc.strerror or exc}): "
+            "set FREEZER_CACHE_DIR to a writable directory"
+        ) from exc
     finally:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
     return out
 
@@ -168,23 +178,6 @@ def _cache_key(include: Path, version: str, compiler: list[str], libzstd: Path) 
     st = libzstd.stat()
     part(f"{libzstd}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return h.hexdigest()
-
-
-def _make_dirs(path: Path) -> None:
-    """Like ``mkdir -p``, but every directory created gets mode 0700, as boot.c does.
-
-    (``os.makedirs`` applies ``mode`` to the last directory only.)
-    """
-    missing = []
-    for p in (path, *path.parents):
-        if p.is_dir():
-            break
-        missing.append(p)
-    for p in reversed(missing):
-        try:
-            p.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
 
 
 def _first_error(stderr: str) -> str:

@@ -7,18 +7,19 @@ standard library has no zstd before Python 3.14, and the tool must not gain a de
 libzstd.so.1 that libzstd-dev (needed for the bootloader anyway) brings is enough.
 
 Compressed copies are cached by the SHA-256 of their content, the level and the libzstd
-version, so a warm build compresses nothing (level 19 costs ~2 s for libpython).
+version, so a warm build compresses nothing (level 19 costs ~2 s for libpython). The copy's
+own SHA-256 is recorded beside it and checked on every use (freezer/build_cache.py): the
+entry goes into the binary as it is, and nothing else would notice a planted one.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from freezer import build_cache
 from freezer.errors import FreezeError
 
 # High ratio for a one-off cost per libpython (cached); 20+ ("ultra") gains under 0.1 %.
@@ -118,24 +119,16 @@ def compressed_copy(path: str, sha256: str, cache_root: Path) -> str:
     """Return a file holding `path` compressed, from the build cache when it is there.
 
     `sha256` is the content's hash (the caller has it already), so the key needs no reading.
-    Written to a temporary file and renamed, so concurrent builds share it safely.
+    A cached copy whose bytes no longer hash to its record is compressed again and replaced.
     """
-    out_dir = Path(cache_root) / "build" / "zstd" / f"{version()}-{LEVEL}-{FRAMES}"
+    out_dir = build_cache.build_dir(cache_root, "zstd", f"{version()}-{LEVEL}-{FRAMES}")
     out = out_dir / f"{sha256}.zst"
-    if out.is_file():
+    if build_cache.check(out):
         return str(out)
     with open(path, "rb") as f:
         packed = compress(f.read())
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".zst.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(packed)
-            os.replace(tmp, out)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        build_cache.save(out, packed)
     except OSError as e:
         raise FreezeError(f"{out_dir}: cannot write to the cache ({e.strerror or e})") from None
     return str(out)
