@@ -603,6 +603,7 @@ static void *load_from_memfd(int self, const struct lib *l, const unsigned char 
 /* fails the program runs from memory instead.                                               */
 
 static int g_secure; /* started setuid, setgid or with capabilities: AT_SECURE */
+static int g_fresh;  /* this binary's first start here: its checksum was not on record */
 
 /* No cache variable (nor HOME) counts under AT_SECURE: secure_getenv answers NULL then. */
 static const char *env(const char *name)
@@ -966,6 +967,8 @@ static void *load_via_cache(int self, const struct lib *l, const char **why, int
     int dir = cache_dir("native", l->sha, why);
     if (dir < 0)
         return NULL;
+    if (g_fresh)
+        sweep_stale(dir); /* what killed first starts left, even where nothing is missing */
     int fd = open_verified(dir, l->soname, l->size, l->sha);
     void *h = fd >= 0 ? dlopen_fd(fd, l) : NULL;
     if (!h) {
@@ -1090,6 +1093,7 @@ static void verify_self(int fd, uint64_t covered, const char *sha)
     munmap(base, span);
     if (strcmp(hex, sha) != 0)
         damaged("checksum mismatch");
+    g_fresh = 1;
     if (dir >= 0) {
         write_file_at(dir, name, id, strlen(id), 0, 0600);
         close(dir);
