@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from freezer import __version__
-from freezer.analysis import EntryPoint
+from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError
-from freezer.build import BuildOptions, build
+from freezer.build import BuildOptions, build, check_script
 from freezer.config import Hints, is_module_name, load_hints, merge, parse_add_data, parse_trace
-from freezer.errors import FreezeError
+from freezer.errors import FreezeError, interruption, raise_on_signals, restore_signals
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -129,9 +129,9 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
     """
     check_names(args)
     entry = entry_from_args(args)
-    if entry.kind == "script" and not entry.path.is_file():
+    if entry.kind == "script":
         # Before the pyproject.toml search, which would otherwise start from a wrong place.
-        raise FreezeError(f"{entry.path}: no such file")
+        check_script(entry.path)
     from_cli = hints_from_args(args)
     from_file = Hints() if args.no_config else load_hints(config_start(entry))[0]
     hints = merge(from_file, from_cli, no_trace=args.no_trace)
@@ -156,24 +156,54 @@ def options_from_argv(argv: list[str]) -> BuildOptions:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `freeze` command as a function: its exit status, a stop signal N giving 128+N.
+
+    The command itself goes through freezer/__main__.py, which dies of the signal instead;
+    this is for callers in-process (and console scripts installed before that entry point).
+    """
+    previous = raise_on_signals()
+    try:
+        status = run(argv)
+    except BaseException as error:
+        stop = interruption(error)
+        if stop is None:
+            raise
+    else:
+        stop = interruption()
+        if stop is None:
+            return status
+    finally:
+        restore_signals(previous)
+    print(f"freeze: {stop}", file=sys.stderr)
+    return 128 + stop.signum
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse, build, report. A stop signal's Interrupted (or a KeyboardInterrupt) goes up to
+    the caller, and so does any error raised while one is being handled (see
+    errors.interruption)."""
     try:
         args = make_parser().parse_args(argv)
         opts = options_from_args(args)
         analysis = build(opts)
     except (FreezeError, BootloaderError) as e:
+        if interruption() is not None:
+            raise
         print(f"freeze: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("freeze: interrupted", file=sys.stderr)
-        return 130
     if not args.quiet:
-        for warning in analysis.warnings:
-            print(f"freeze: warning: {warning}", file=sys.stderr)
-        if analysis.dropped:
-            print(f"freeze: --pruned left out {len(analysis.dropped)} standard-library "
-                  f"modules the analysis did not see imported: {', '.join(analysis.dropped)}",
-                  file=sys.stderr)
-        size = opts.output.stat().st_size / 1e6
-        print(f"freeze: wrote {args.output} ({size:.1f} MB, {len(analysis.modules)} modules, "
-              f"CPython {analysis.target['version']})", file=sys.stderr)
+        report(args, opts, analysis)
     return 0
+
+
+def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> None:
+    """The warnings, what --pruned left out, and what was written, on stderr."""
+    for warning in analysis.warnings:
+        print(f"freeze: warning: {warning}", file=sys.stderr)
+    if analysis.dropped:
+        print(f"freeze: --pruned left out {len(analysis.dropped)} standard-library "
+              f"modules the analysis did not see imported: {', '.join(analysis.dropped)}",
+              file=sys.stderr)
+    size = opts.output.stat().st_size / 1e6
+    print(f"freeze: wrote {args.output} ({size:.1f} MB, {len(analysis.modules)} modules, "
+          f"CPython {analysis.target['version']})", file=sys.stderr)

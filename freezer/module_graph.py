@@ -129,6 +129,21 @@ class Problem:
         return self.text or f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
 
 
+def _null_byte_error(error: BaseException, display: str, source: bytes) -> SyntaxError | None:
+    """A NUL byte's parse error, naming the file and line; None for any other error.
+
+    ast.parse reports a NUL byte without either (3.11+: a SyntaxError with no file name,
+    3.9-3.10: a ValueError), which the worker's message showed as `None:None`.
+    """
+    nul = source.find(b"\0")
+    if nul < 0 or not isinstance(error, (SyntaxError, ValueError)):
+        return None
+    if getattr(error, "filename", None):
+        return None
+    line = source.count(b"\n", 0, nul) + 1
+    return SyntaxError("source code cannot contain null bytes", (display, line, None, None))
+
+
 class ModuleGraph:
     def __init__(self, program_path: list[str], stdlib_path: list[str],
                  excludes: list[str], site_path: list[str] = (), machine: str = "",
@@ -332,9 +347,12 @@ class ModuleGraph:
         try:
             result = self.scans.scan(source, display, mod.name,
                                      mod.search_locations is not None)
-        except (SyntaxError, RecursionError, MemoryError, ValueError):
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
             if mod.origin == "program":
-                raise
+                named = _null_byte_error(e, display, source)
+                if named is None:
+                    raise
+                raise named from None
             # Not code the target can compile either: python fails on it the same way, at
             # run time, if it is ever imported.
             return
