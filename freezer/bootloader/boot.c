@@ -571,6 +571,19 @@ static int write_all(int fd, const unsigned char *p, uint64_t len)
     return 0;
 }
 
+/* The path dlopen gets for a library open as `fd`: /proc/<pid>/fd/N, which names the same
+ * file to anyone who reads the process's list of libraries (a debugger reading
+ * /proc/self/fd/N would open its own descriptor N, and gdb then hangs on a pipe), or
+ * /proc/self/fd/N where /proc belongs to another pid namespace and <pid> is not us. */
+static void fd_path(int fd, char *buf, size_t cap)
+{
+    struct stat a, b;
+    snprintf(buf, cap, "/proc/%ld/fd/%d", (long)getpid(), fd);
+    if (stat(buf, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return;
+    snprintf(buf, cap, "/proc/self/fd/%d", fd);
+}
+
 /* Preferred for a stored library: an anonymous in-memory file, so nothing is ever written to
  * disk.  `data` is the library's bytes when they are already in memory (decompressed), else
  * NULL and they are copied from our own file in the kernel. */
@@ -580,7 +593,7 @@ static void *load_from_memfd(int self, const struct lib *l, const unsigned char 
     if (fd < 0)
         return NULL;
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    fd_path(fd, path, sizeof path);
     int copied = data ? write_all(fd, data, l->size) : copy_range(self, l->offset, l->size, fd);
     void *h = copied == 0 ? dlopen_global(path) : NULL;
     /* On success the fd stays open for the life of the process: glibc recognises loaded
@@ -947,7 +960,7 @@ static int store(int dir, const struct lib *l, const unsigned char *data, const 
 static void *dlopen_fd(int fd, const struct lib *l)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    fd_path(fd, path, sizeof path);
     void *h = dlopen_global(path);
     if (!h && access("/proc/self/fd", F_OK) != 0) {
         snprintf(path, sizeof path, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
@@ -1041,7 +1054,7 @@ static const char *unpacked_path(int self, const struct lib *l, char path[PATH_M
         if (fd < 0 && !no_memfd()) {
             int mfd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
             if (mfd >= 0 && write_all(mfd, data, l->size) == 0) {
-                snprintf(path, PATH_MAX, "/proc/self/fd/%d", mfd); /* open for good */
+                fd_path(mfd, path, PATH_MAX); /* open for good */
                 munmap(data, l->size);
                 if (dir >= 0)
                     close(dir);
