@@ -38,8 +38,10 @@ class _Payload:
             # file checked at start even if the binary was replaced since.
             import _io
 
-            self.file = _io.open_code(self.exe)
-            self.fd = self.file.fileno()
+            with _io.open_code(self.exe) as f:
+                # Its own descriptor, not the file object's (which would warn of being left
+                # open at exit); read with pread only, so sharing the offset is harmless.
+                self.fd = posix.dup(f.fileno())
         header = posix.pread(self.fd, _LOCAL_HEADER, info[4])
         if len(header) != _LOCAL_HEADER or header[:4] != b"PK\x03\x04":
             raise ImportError(f"freezer: damaged executable (bad entry {entry})")
