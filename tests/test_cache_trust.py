@@ -203,14 +203,21 @@ def test_parent_others_can_write_is_refused(hello: Path, planted_elf: bytes,
     assert_clean_run(run_sandboxed(hello, env=env, home_dir=home), expect_warning=False)
 
 
-def test_swapped_tree_is_refused(newest_target: Target, tmp_path: Path) -> None:
-    """A tree (files unpacked for code that reads them beside its __file__) swapped for a
-    link to someone else's copy, or owned by another user, is not used."""
-    binary = freeze(PROGRAMS / "hints_data", newest_target)
+def unpacked_hints(target: Target, tmp_path: Path):
+    """The hints_data binary (its --add-data files are a tree), run once with an empty
+    home so its tree is in that home's cache: (binary, home, the run)."""
+    binary = freeze(PROGRAMS / "hints_data", target)
     home = tmp_path / "home"
     home.mkdir()
     first = run_sandboxed(binary, home_dir=home)
     assert first.returncode == 0 and "asset " in first.out, first.describe()
+    return binary, home, first
+
+
+def test_swapped_tree_is_refused(newest_target: Target, tmp_path: Path) -> None:
+    """A tree (files unpacked for code that reads them beside its __file__) swapped for a
+    link to someone else's copy, or owned by another user, is not used."""
+    binary, home, first = unpacked_hints(newest_target, tmp_path)
     [tree] = (home / ".cache" / "freezer" / "tree").iterdir()
     [greeting] = tree.rglob("greeting.txt")
     fake = tmp_path / "fake"
@@ -230,11 +237,7 @@ def test_swapped_tree_is_refused(newest_target: Target, tmp_path: Path) -> None:
 def test_changed_tree_file_is_written_again(newest_target: Target, tmp_path: Path) -> None:
     """A file of a tree changed after it was written (same size even) no longer has the
     identity its completion mark lists: the tree is written again from the payload."""
-    binary = freeze(PROGRAMS / "hints_data", newest_target)
-    home = tmp_path / "home"
-    home.mkdir()
-    first = run_sandboxed(binary, home_dir=home)
-    assert first.returncode == 0 and "asset " in first.out, first.describe()
+    binary, home, first = unpacked_hints(newest_target, tmp_path)
     [tree] = (home / ".cache" / "freezer" / "tree").iterdir()
     [greeting] = tree.rglob("greeting.txt")
     original = greeting.read_bytes()

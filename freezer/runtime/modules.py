@@ -152,13 +152,11 @@ def _checksum(body):
 
 def _read(path):
     """A cached file's bytes, only if it is a regular file of ours no one else can write
-    (never through a symbolic link)."""
-    fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC | posix.O_NOFOLLOW)
+    (never through a symbolic link): the cache's one rule for files, in trees.py."""
+    from .trees import open_private
+
+    fd = open_private(path, posix.O_RDONLY)
     try:
-        st = posix.fstat(fd)
-        if (st.st_mode & 0o170000 != 0o100000 or st.st_uid != posix.geteuid()
-                or st.st_mode & 0o022):
-            raise OSError("not a private file")
         chunks = []
         while True:
             chunk = posix.read(fd, 1 << 20)

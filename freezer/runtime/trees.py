@@ -72,7 +72,7 @@ def _complete(directory):
     try:
         if not _private(posix.lstat(directory), _S_IFDIR):
             return False
-        with open(directory + "/" + _COMPLETE, "rb", opener=_open_private) as f:
+        with open(directory + "/" + _COMPLETE, "rb", opener=open_private) as f:
             lines = f.read().decode("utf-8", "surrogateescape").splitlines()
         if not lines or lines[0] != _MARK:
             return False  # not written by this version
@@ -86,7 +86,7 @@ def _complete(directory):
         return False
 
 
-def _open_private(path, flags):
+def open_private(path, flags):
     """An opener that refuses a link, and a file not ours or that others may write."""
     fd = posix.open(path, flags | posix.O_NOFOLLOW | posix.O_CLOEXEC)
     if not _private(posix.fstat(fd), _S_IFREG):
