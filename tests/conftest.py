@@ -275,7 +275,10 @@ def freeze(program: Path | str, target: Target, *extra_args: str,
         _build(program_dir, [*args, "-o", str(output)], tool_env)
         return output
     digest = hashlib.sha256()
-    for part in (tool_source_hash(), str(target.path), target.full_version, name, *args):
+    # The program's own path too: its bytecode names it (tracebacks show it), so a binary
+    # built from another checkout of the same files is not this one.
+    for part in (tool_source_hash(), str(target.path), target.full_version, name,
+                 str(program_dir), *args):
         digest.update(part.encode() + b"\0")
     _hash_tree(digest, program_dir)
     key = digest.hexdigest()[:32]
