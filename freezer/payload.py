@@ -18,6 +18,7 @@ import os
 import zipfile
 from pathlib import Path
 
+from freezer import module_store
 from freezer.errors import FreezeError
 from freezer.plan import BundlePlan
 
@@ -59,6 +60,10 @@ def write_zip(path: Path, plan: BundlePlan, mode: str = "a") -> None:
                              f"{lib.soname}")
             else:
                 lines.append(f"boot {offsets[lib.entry]} {stored} {lib.sha256} {lib.soname}")
+        if module_store.FROZEN_ENTRY in plan.entries:
+            # The modules CPython's start-up and the runtime import (boot.c, install_frozen).
+            entry = module_store.FROZEN_ENTRY
+            lines.append(f"frozen {offsets[entry]} {zf.getinfo(entry).file_size}")
         lines.append(CHECKSUM_PREFIX + "0" * 64)  # filled in by seal() once the file is whole
         zf.comment = ("\n".join(lines) + "\n").encode("ascii")
     seal(path)

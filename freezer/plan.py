@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from freezer import build_cache
+from freezer import build_cache, module_store
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
@@ -66,6 +66,8 @@ class BundlePlan:
     entries: dict[str, Entry] = field(default_factory=dict)
     boot: list[BootLib] = field(default_factory=list)  # load order; libpython last
     manifest: list[str] = field(default_factory=list)
+    # (name, is package, pyc file) of the modules the bootloader freezes (module_store.py).
+    frozen: list[tuple[str, bool, str]] = field(default_factory=list)
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -203,6 +205,9 @@ def make_plan(analysis: Analysis, cache_root: Path,
     deflate = any(m.name == "zlib" for m in analysis.modules) or target.get("zlib_builtin")
 
     tree_exts: dict[str, list[str]] = {}  # file-bound distribution -> its extension files
+    stored: list[module_store.StoredModule] = []  # what goes into the module store
+    boot_modules = frozenset(target.get("boot_modules") or ())
+    frozen_stdlib: list[str] = []
     cache_tag = target.get("cache_tag") or "cpython-" + "".join(target["version"].split(".")[:2])
     for mod in analysis.modules:
         if mod.dist in file_bound:
@@ -232,13 +237,17 @@ def make_plan(analysis: Analysis, cache_root: Path,
                 f"ext {mod.name} {mod.archive} {digest} {','.join(s for s, _ in needs) or '-'}"
                 f" {sizes[digest]}"
             )
+        elif mod.origin == "runtime":
+            # Imported before the store can be read: CPython's frozen modules (boot.c).
+            plan.frozen.append((mod.name, mod.kind == "package", mod.file))
         else:
-            # Bytecode stays stored: inflating it on every import cost a requests+rich+click
-            # program 30 ms per start (~200 MB/s here), 15 % of its start-up. The source
-            # beside it is read only for tracebacks and inspect (zipimport's get_source).
-            plan.add(Entry(mod.archive, path=mod.file))
-            if mod.py:
-                plan.add(Entry(mod.archive[:-1], path=mod.py, deflate=deflate))
+            if mod.name in boot_modules:
+                # What CPython's start-up imports, frozen likewise, and in the store too, so
+                # the runtime can give it the loader and file its other modules have.
+                plan.frozen.append((mod.name, mod.kind == "package", mod.file))
+                frozen_stdlib.append(mod.name)
+            stored.append(module_store.StoredModule(
+                mod.name, mod.kind == "package", mod.file, mod.py, mod.origin == "stdlib"))
     dist_infos = {d.dist_info: d.name for d in analysis.dists}
     for archive, source in sorted(analysis.data.items()):
         plan.add(Entry(archive, path=source, deflate=deflate))
@@ -270,11 +279,17 @@ def make_plan(analysis: Analysis, cache_root: Path,
             plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{digest}/{soname}.zst {digest} "
                                  f"{sizes[digest]}")
     for archive, source in sorted(analysis.cold.items()):
-        # The cold standard library: sources only, deflated, compiled on first import and
-        # cached (runtime/modules.py). In the payload itself, every package's modules stay side
-        # by side, so pkgutil.iter_modules, importlib.resources and __path__ see the whole
-        # stdlib as python does (a separate solid-compressed archive saved 1 MB, lost that).
-        plan.add(Entry(archive, path=source, deflate=deflate))
+        # The cold standard library: modules as sources only in the store, compiled on first
+        # import and cached (runtime/modules.py); their package data stays in the zip.
+        if archive.endswith(".py"):
+            package = archive.endswith("/__init__.py")
+            name = archive[:-len("/__init__.py") if package else -3].replace("/", ".")
+            stored.append(module_store.StoredModule(name, package, None, source, True))
+        else:
+            plan.add(Entry(archive, path=source, deflate=deflate))
+    _add_store(plan, stored, cache_root)
+    if frozen_stdlib:
+        plan.manifest.append(f"frozen {','.join(sorted(frozen_stdlib))}")
     if analysis.cold:
         # Where the build machine's stdlib is: cold modules compile with the file names
         # python shows. Last on its line: the path may hold spaces.
@@ -287,8 +302,20 @@ def make_plan(analysis: Analysis, cache_root: Path,
         if main.get("source") and sources:
             plan.add(Entry(MAIN_PY, path=main["source"], deflate=deflate))
     plan.add(Entry(MANIFEST, data=("\n".join(plan.manifest) + "\n").encode()))
+    if plan.frozen:
+        plan.add(Entry(module_store.FROZEN_ENTRY, data=module_store.frozen_blob(plan.frozen)))
     _add_package_dirs(plan)
     return plan
+
+
+def _add_store(plan: BundlePlan, stored: list[module_store.StoredModule],
+               cache_root: Path) -> None:
+    """The module store's streams (freezer/runtime/store.py), and their manifest records."""
+    for kind, data in module_store.build_streams(stored).items():
+        entry = f"{module_store.ENTRY_DIR}/{kind}.zst"
+        plan.add(Entry(entry, data=module_store.compressed(data, cache_root)))
+        plan.manifest.append(f"store {kind} {entry} {hashlib.sha256(data).hexdigest()} "
+                             f"{len(data)}")
 
 
 MAIN_TREE = "."  # the tree of --add-data files beside the main script, not a module name

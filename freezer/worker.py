@@ -69,7 +69,31 @@ def target_facts() -> dict:
         "zlib_builtin": "zlib" in sys.builtin_module_names,
         "cache_tag": sys.implementation.cache_tag,
         "stdlib": sysconfig.get_paths()["stdlib"],
+        "boot_modules": _boot_modules(),
     }
+
+
+# Run by a bare interpreter configured as the bootloader configures the frozen one.
+_BOOT_PROBE = ("import sys; print(' '.join(sorted(n for n, m in sys.modules.items() "
+               "if getattr(getattr(m, '__spec__', None), 'has_location', False))))")
+
+
+def _boot_modules() -> list[str]:
+    """The modules CPython's own start-up imports from its search path (`encodings` and the
+    codec of UTF-8 mode; before 3.11 also `io`, `abc`, `codecs`), under the configuration the
+    bootloader gives the frozen interpreter (isolated, no site, UTF-8 mode).
+
+    The frozen interpreter imports them before the runtime and its module store exist, so
+    they stay plain bytecode entries of the zip, which zipimport serves (plan.py). Asked of
+    the interpreter rather than listed: the set differs between versions."""
+    import subprocess
+
+    try:
+        out = subprocess.run([sys.executable, "-I", "-S", "-X", "utf8", "-c", _BOOT_PROBE],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return out.split()
 
 
 class Compiler:

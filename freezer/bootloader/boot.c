@@ -50,6 +50,10 @@
 #define MAX_SONAME 200
 
 static const char *g_self = "freezer"; /* our path, for error messages */
+/* The zip's central directory (from its end record) and the boot table's `frozen` entry. */
+static uint64_t g_cd_off, g_cd_size, g_cd_entries;
+static int g_zip64;
+static uint64_t g_frozen_off, g_frozen_size;
 static int g_self_fd = -1;            /* our own file, open for the life of the process */
 
 /* ---------------------------------------------------------------------------------------- */
@@ -220,6 +224,7 @@ static struct lib *read_boot_table(int fd, size_t *count, uint64_t *covered, cha
     const unsigned char *r = tail + at;
     uint32_t cd_size = le32(r + 12), cd_off = le32(r + 16), entries = r[10] | r[11] << 8;
     int zip64 = cd_size == 0xffffffffu || cd_off == 0xffffffffu || entries == 0xffff;
+    g_cd_off = cd_off, g_cd_size = cd_size, g_cd_entries = entries, g_zip64 = zip64;
     unsigned char sig[4];
     if (!zip64 && entries > 0 &&
         (cd_size > eocd_pos || cd_off != eocd_pos - cd_size ||
@@ -256,6 +261,17 @@ static struct lib *read_boot_table(int fd, size_t *count, uint64_t *covered, cha
             memcpy(sha, p + 7, 65);
             *covered = eocd_pos + EOCD_SIZE + (uint64_t)(p + 7 - text);
             break;
+        }
+        if (strncmp(p, "frozen ", 7) == 0) {
+            /* The modules CPython's start-up and the runtime import: see install_frozen. */
+            const char *q = parse_u64(p + 7, &g_frozen_off);
+            if (g_frozen_size || !q || *q++ != ' ' || !(q = parse_u64(q, &g_frozen_size)) ||
+                *q || g_frozen_size < 12 || g_frozen_size > eocd_pos ||
+                g_frozen_off > eocd_pos - g_frozen_size)
+                damaged("boot table: bad frozen line");
+            p = nl + 1;
+            i--; /* not a library */
+            continue;
         }
         if (parse_boot_line(p, &libs[i]) < 0)
             damaged("boot table: bad line %zu", i + 2);
@@ -1149,12 +1165,14 @@ static void restore_fsize(void)
     X(PyObject_CallObject) X(PyObject_IsInstance) X(PyObject_Type)                          \
     X(PyException_GetTraceback) X(PyErr_GivenExceptionMatches) X(PyErr_Restore)             \
     X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)       \
-    X(PyFile_SetOpenCodeHook) X(PyUnicode_Compare) X(PyObject_CallMethod)
+    X(PyFile_SetOpenCodeHook) X(PyUnicode_Compare) X(PyObject_CallMethod)           \
+    X(PyMemoryView_FromMemory) X(Py_BuildValue) X(PyBytes_FromStringAndSize)
 /* Data symbols: dlsym gives the variable's address, so PyExc_* come out as PyObject ** (read
  * with '*' at each use) and _Py_NoneStruct as Py_None itself. */
 #define PY_DATA(X)                                                                           \
     X(PyExc_ImportError) X(PyExc_TypeError) X(PyExc_BaseException) X(PyExc_KeyboardInterrupt) \
-    X(PyExc_ValueError) X(PyExc_OSError) X(_Py_NoneStruct)
+    X(PyExc_ValueError) X(PyExc_OSError) X(_Py_NoneStruct) X(PyExc_KeyError)                 \
+    X(PyExc_NotImplementedError)
 
 #define DECLARE(name) static __typeof__(&name) p_##name;
 PY_FUNCS(DECLARE)
@@ -1168,6 +1186,187 @@ static void resolve_api(void *py)
     PY_FUNCS(RESOLVE)
     PY_DATA(RESOLVE)
 #undef RESOLVE
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The boot modules: what CPython's start-up imports from its search path (encodings) and    */
+/* the runtime itself, as CPython's own frozen modules (PyImport_FrozenModules), from one    */
+/* stored entry named by the boot table's `frozen` line.  So nothing is read through         */
+/* zipimport before the program runs: its directory of the archive costs ~12 us an entry.   */
+/* The entry (freezer/payload.py writes it): "FRZBOOT1", a 4-byte little-endian count, then  */
+/* per module a 2-byte name length (with its NUL), a flags byte (1: package), a zero byte,   */
+/* the 4-byte length of its marshalled code, the NUL-terminated name, the code.              */
+
+static struct _frozen *g_frozen; /* the interpreter reads it for as long as it runs */
+
+static void install_frozen(void *py, int fd)
+{
+    if (!g_frozen_size)
+        return;
+    const struct _frozen **table = (const struct _frozen **)dlsym(py, "PyImport_FrozenModules");
+    unsigned char *blob = malloc(g_frozen_size);
+    if (!table)
+        damaged("libpython lacks PyImport_FrozenModules");
+    if (!blob)
+        fail("out of memory");
+    if (pread_all(fd, blob, g_frozen_size, g_frozen_off) < 0 || memcmp(blob, "FRZBOOT1", 8) != 0)
+        damaged("bad frozen modules");
+    uint32_t count = le32(blob + 8);
+    size_t existing = 0;
+    while (*table && (*table)[existing].name)
+        existing++;
+    if (count > g_frozen_size / 8)
+        damaged("bad frozen modules");
+    g_frozen = calloc(existing + count + 1, sizeof *g_frozen);
+    if (!g_frozen)
+        fail("out of memory");
+    /* CPython's own entries first (before 3.11 they are the import system itself). */
+    if (existing)
+        memcpy(g_frozen, *table, existing * sizeof *g_frozen);
+    uint64_t at = 12;
+    for (uint32_t k = 0; k < count; k++) {
+        if (g_frozen_size - at < 8)
+            damaged("bad frozen modules");
+        const unsigned char *h = blob + at;
+        size_t name_len = (size_t)h[0] | (size_t)h[1] << 8;
+        uint32_t code_len = le32(h + 4);
+        at += 8;
+        if (name_len < 2 || code_len > INT32_MAX || g_frozen_size - at < name_len ||
+            g_frozen_size - at - name_len < code_len || blob[at + name_len - 1] != '\0' ||
+            strlen((const char *)blob + at) != name_len - 1)
+            damaged("bad frozen modules");
+        const char *name = (const char *)blob + at;
+        const unsigned char *code = blob + at + name_len;
+        int package = h[2] & 1;
+#if PY_VERSION_HEX >= 0x030B0000
+        g_frozen[existing + k] = (struct _frozen){.name = name, .code = code,
+                                                  .size = (int)code_len, .is_package = package};
+#else
+        g_frozen[existing + k] = (struct _frozen){.name = name, .code = code,
+                                                  .size = package ? -(int)code_len : (int)code_len};
+#endif
+        at += name_len + code_len;
+    }
+    *table = g_frozen;
+}
+
+/* _freezer_boot.locate(name) -> (offset, size, method): where a zip entry's bytes are in our
+ * file, from the central directory, read once and checked as we go (zipimport's directory
+ * costs ~12 us an entry in Python; this, a binary search).  KeyError if there is none;
+ * NotImplementedError for a zip64 archive (the runtime then asks zipimport). */
+static unsigned char *g_cd;
+static const unsigned char **g_cd_index;
+static size_t g_cd_count;
+
+static int read_directory(void)
+{
+    if (g_cd)
+        return 0;
+    struct stat st;
+    if (g_zip64 || fstat(g_self_fd, &st) < 0 || g_cd_off + g_cd_size > (uint64_t)st.st_size)
+        return -1;
+    unsigned char *cd = malloc(g_cd_size + 1);
+    const unsigned char **index = calloc(g_cd_entries + 1, sizeof *index);
+    if (!cd || !index || pread_all(g_self_fd, cd, g_cd_size, g_cd_off) < 0)
+        goto bad;
+    size_t at = 0, n = 0;
+    while (n < g_cd_entries) {
+        if (g_cd_size - at < 46 || memcmp(cd + at, "PK\1\2", 4) != 0)
+            goto bad;
+        size_t len = 46 + (size_t)(cd[at + 28] | cd[at + 29] << 8) +
+                     (size_t)(cd[at + 30] | cd[at + 31] << 8) + (size_t)(cd[at + 32] | cd[at + 33] << 8);
+        if (g_cd_size - at < len)
+            goto bad;
+        index[n++] = cd + at;
+        at += len;
+    }
+    g_cd = cd, g_cd_index = index, g_cd_count = n;
+    return 0;
+bad:
+    free(cd);
+    free(index);
+    return -1;
+}
+
+static int name_cmp(const char *name, size_t len, const unsigned char *rec)
+{
+    size_t rlen = (size_t)(rec[28] | rec[29] << 8);
+    int c = memcmp(name, rec + 46, len < rlen ? len : rlen);
+    return c ? c : (len > rlen) - (len < rlen);
+}
+
+static PyObject *boot_locate(PyObject *module, PyObject *args)
+{
+    (void)module;
+    const char *name;
+    if (!p_PyArg_ParseTuple(args, "s:locate", &name))
+        return NULL;
+    size_t len = strlen(name);
+    if (read_directory() < 0) {
+        p_PyErr_SetString(*p_PyExc_NotImplementedError, "locate: no plain zip directory");
+        return NULL;
+    }
+    /* The build writes the entries sorted by name (freezer/payload.py); should they not be,
+     * the search still ends, and a name not found is looked for one by one. */
+    const unsigned char *rec = NULL;
+    size_t lo = 0, hi = g_cd_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = name_cmp(name, (size_t)len, g_cd_index[mid]);
+        if (c == 0) {
+            rec = g_cd_index[mid];
+            break;
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (size_t k = 0; !rec && k < g_cd_count; k++)
+        if (name_cmp(name, (size_t)len, g_cd_index[k]) == 0)
+            rec = g_cd_index[k];
+    if (!rec) {
+        p_PyErr_SetString(*p_PyExc_KeyError, name);
+        return NULL;
+    }
+    unsigned method = rec[10] | rec[11] << 8;
+    uint64_t csize = le32(rec + 20), header = le32(rec + 42);
+    unsigned char local[30];
+    if (header > g_cd_off || g_cd_off - header < 30 ||
+        pread_all(g_self_fd, local, 30, header) < 0 || memcmp(local, "PK\3\4", 4) != 0) {
+        p_PyErr_SetString(*p_PyExc_ValueError, "locate: damaged executable (bad entry)");
+        return NULL;
+    }
+    uint64_t data = header + 30 + (uint64_t)(local[26] | local[27] << 8) +
+                    (uint64_t)(local[28] | local[29] << 8);
+    if (data > g_cd_off || g_cd_off - data < csize) {
+        p_PyErr_SetString(*p_PyExc_ValueError, "locate: damaged executable (bad entry)");
+        return NULL;
+    }
+    return p_Py_BuildValue("(KKI)", (unsigned long long)data, (unsigned long long)csize, method);
+}
+
+/* _freezer_boot.read(offset, size) -> bytes: `size` bytes of our file at `offset` (a stored
+ * entry that locate() found: the manifest, the main code). */
+static PyObject *boot_read(PyObject *module, PyObject *args)
+{
+    (void)module;
+    unsigned long long offset, size;
+    struct stat st;
+    if (!p_PyArg_ParseTuple(args, "KK:read", &offset, &size))
+        return NULL;
+    if (fstat(g_self_fd, &st) < 0 || size > (uint64_t)st.st_size ||
+        offset > (uint64_t)st.st_size - size) {
+        p_PyErr_SetString(*p_PyExc_ValueError, "read: beyond the executable");
+        return NULL;
+    }
+    PyObject *out = p_PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (out && pread_all(g_self_fd, p_PyBytes_AsString(out), size, offset) < 0) {
+        p_Py_DecRef(out);
+        p_PyErr_SetString(*p_PyExc_OSError, "read: cannot read the executable");
+        return NULL;
+    }
+    return out;
 }
 
 /* _freezer_boot.dlopen(path): the runtime loads an extension's shared libraries with this
@@ -1192,6 +1391,30 @@ static PyObject *boot_dlopen(PyObject *module, PyObject *arg)
     return p__Py_NoneStruct;
 }
 
+/* The arguments (offset, csize, size, sha256, name) of unpack() and map(): one zstd entry of
+ * our file, checked as a boot-table line is, so a bad argument cannot escape the cache or
+ * read outside the file.  0, or -1 with ValueError set. */
+static int zstd_entry_arg(PyObject *args, const char *format, struct lib *l)
+{
+    unsigned long long offset, csize, size;
+    const char *sha, *name;
+    if (!p_PyArg_ParseTuple(args, format, &offset, &csize, &size, &sha, &name))
+        return -1;
+    char line[MAX_SONAME + 200];
+    snprintf(line, sizeof line, "zstd %llu %llu %llu %s %s", offset, csize, size, sha, name);
+    struct stat st;
+    static const unsigned char zst[4] = {0x28, 0xb5, 0x2f, 0xfd};
+    unsigned char magic4[4];
+    if (parse_boot_line(line, l) < 0 || fstat(g_self_fd, &st) < 0 ||
+        l->csize > (uint64_t)st.st_size || l->offset > (uint64_t)st.st_size - l->csize ||
+        l->csize < 4 || l->size == 0 || pread_all(g_self_fd, magic4, 4, l->offset) < 0 ||
+        memcmp(magic4, zst, 4) != 0) {
+        p_PyErr_SetString(*p_PyExc_ValueError, "not a zstd entry of this executable");
+        return -1;
+    }
+    return 0;
+}
+
 /* _freezer_boot.unpack(offset, csize, size, sha256, name) -> path: the same decompression as
  * for the boot libraries, for any stored entry of our file that holds zstd frames (e.g. an
  * extension module), so the runtime can ship native files compressed and still load them by
@@ -1199,24 +1422,9 @@ static PyObject *boot_dlopen(PyObject *module, PyObject *arg)
 static PyObject *boot_unpack(PyObject *module, PyObject *args)
 {
     (void)module;
-    unsigned long long offset, csize, size;
-    const char *sha, *name;
-    if (!p_PyArg_ParseTuple(args, "KKKss:unpack", &offset, &csize, &size, &sha, &name))
+    struct lib l;
+    if (zstd_entry_arg(args, "KKKss:unpack", &l) < 0)
         return NULL;
-    struct lib l = {.offset = offset, .csize = csize, .size = size};
-    char line[MAX_SONAME + 200];
-    /* The same checks as a boot-table line, so a bad argument cannot escape the cache. */
-    snprintf(line, sizeof line, "zstd %llu %llu %llu %s %s", offset, csize, size, sha, name);
-    struct stat st;
-    static const unsigned char zst[4] = {0x28, 0xb5, 0x2f, 0xfd};
-    unsigned char magic4[4];
-    if (parse_boot_line(line, &l) < 0 || fstat(g_self_fd, &st) < 0 ||
-        l.csize > (uint64_t)st.st_size || l.offset > (uint64_t)st.st_size - l.csize ||
-        l.csize < 4 || pread_all(g_self_fd, magic4, 4, l.offset) < 0 ||
-        memcmp(magic4, zst, 4) != 0) {
-        p_PyErr_SetString(*p_PyExc_ValueError, "unpack: not a zstd entry of this executable");
-        return NULL;
-    }
     char path[PATH_MAX];
     const char *why = NULL;
     lift_fsize();
@@ -1227,6 +1435,40 @@ static PyObject *boot_unpack(PyObject *module, PyObject *args)
         return NULL;
     }
     return p_PyUnicode_DecodeFSDefault(path);
+}
+
+/* _freezer_boot.map(offset, csize, size, sha256, name) -> memoryview: a zstd entry of our
+ * file decompressed as unpack() does it, read-only, for the life of the process.  The module
+ * store (runtime/store.py) is read through it: a warm start maps the verified copy in the
+ * cache, one mmap for all the modules it holds; a first start, or one without a usable
+ * cache, decompresses into memory (writing the copy to the cache when it can). */
+static PyObject *boot_map(PyObject *module, PyObject *args)
+{
+    (void)module;
+    struct lib l;
+    if (zstd_entry_arg(args, "KKKss:map", &l) < 0)
+        return NULL;
+    const char *why = NULL;
+    lift_fsize();
+    int dir = cache_dir("native", l.sha, &why);
+    int fd = dir >= 0 ? open_verified(dir, l.soname, l.size, l.sha) : -1;
+    void *p = MAP_FAILED;
+    if (fd >= 0) {
+        p = mmap(NULL, l.size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+    }
+    if (p == MAP_FAILED) {
+        char hex[65];
+        unsigned char *data = unpack(g_self_fd, &l, dir >= 0 ? hex : NULL);
+        if (dir >= 0 && (fd = store(dir, &l, data, hex)) >= 0)
+            close(fd);
+        mprotect(data, l.size, PROT_READ);
+        p = data; /* kept: the store is read for as long as the process runs */
+    }
+    restore_fsize();
+    if (dir >= 0)
+        close(dir);
+    return p_PyMemoryView_FromMemory((char *)p, (Py_ssize_t)l.size, PyBUF_READ);
 }
 
 /* _freezer_boot.cache_root() -> the path of the checked cache root, or OSError saying why
@@ -1249,6 +1491,11 @@ static PyMethodDef boot_methods[] = {
     {"dlopen", boot_dlopen, METH_O, "dlopen(path): load a shared library RTLD_NOW|RTLD_GLOBAL."},
     {"unpack", boot_unpack, METH_VARARGS,
      "unpack(offset, csize, size, sha256, name) -> path of the decompressed native file."},
+    {"locate", boot_locate, METH_VARARGS,
+     "locate(name) -> (offset, size, method) of a zip entry's bytes in the executable."},
+    {"read", boot_read, METH_VARARGS, "read(offset, size) -> bytes of the executable."},
+    {"map", boot_map, METH_VARARGS,
+     "map(offset, csize, size, sha256, name) -> read-only memoryview of a decompressed entry."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1456,6 +1703,7 @@ int main(int argc, char **argv)
     free(libs);
 
     resolve_api(py);
+    install_frozen(py, fd);
     read_self_by_fd(fd);
     init_python(argc, argv, self);
     return run_python();

@@ -1,13 +1,13 @@
 """The runtime: runs inside every frozen program, between the bootloader and the program.
 
-Shipped as bytecode under the name `_freezer_runtime`; the bootloader imports it and calls
-`run()`. Start-up cost matters here, so it imports only builtin and frozen modules (sys, posix,
-marshal, zipimport, _imp); anything heavier is imported only on the paths that need it.
+Shipped as CPython frozen modules under the name `_freezer_runtime` (the bootloader hands
+them to CPython, see boot.c's install_frozen); the bootloader imports it and calls `run()`.
+Start-up cost matters here, so it imports only builtin and frozen modules (sys, posix,
+marshal, _imp); anything heavier is imported only on the paths that need it.
 """
 
 import marshal
 import sys
-import zipimport
 
 from . import modules, natives, sources
 
@@ -28,6 +28,8 @@ class Manifest:
         self.tree_names = {}  # top-level module name -> tree key
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
         self.stdlib_dir = ""  # the build machine's stdlib directory (cold modules compile to it)
+        self.store = {}  # module store stream kind -> (entry, sha256, size): runtime/store.py
+        self.frozen = []  # stdlib modules the bootloader froze (what start-up imports)
         for line in text.splitlines():
             fields = line.split(" ")
             if fields[0] == "main":
@@ -40,6 +42,10 @@ class Manifest:
             elif fields[0] == "ext":
                 libs = [] if fields[4] == "-" else fields[4].split(",")
                 self.extensions[fields[1]] = (fields[2], fields[3], libs, int(fields[5]))
+            elif fields[0] == "frozen":
+                self.frozen = fields[1].split(",")
+            elif fields[0] == "store":
+                self.store[fields[1]] = (fields[2], fields[3], int(fields[4]))
             elif fields[0] == "lib":
                 self.libraries[fields[1]] = (fields[2], fields[3], int(fields[4]))
             elif fields[0] == "tree":
@@ -48,14 +54,6 @@ class Manifest:
                     self.tree_names[name] = fields[1]
             elif fields[0] == "file":
                 self.trees[fields[1]].append(line.split(" ", 2)[2])  # names may hold spaces
-
-
-def _archive():
-    exe = sys.executable
-    importer = sys.path_importer_cache.get(exe)
-    if not isinstance(importer, zipimport.zipimporter):
-        importer = zipimport.zipimporter(exe)
-    return exe, importer
 
 
 def main_file(exe, manifest):
@@ -82,7 +80,8 @@ def _locate_frozen_stdlib(stdlib_dir):
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)
         if spec is None or spec.origin != "frozen" or hasattr(module, "__file__") \
-                or name == "_frozen_importlib":  # python leaves that one without
+                or name == "_frozen_importlib" \
+                or name.partition(".")[0] == "_freezer_runtime":  # ours, not the stdlib's
             continue
         state = spec.loader_state
         origname = getattr(state, "origname", None) or name
@@ -114,8 +113,27 @@ def _offer_bundle_root(exe, manifest):
     sys.__getattr__ = __getattr__
 
 
-def load_main_code(importer):
-    return marshal.loads(importer.get_data(MAIN_PYC)[16:])
+def load_main_code(payload):
+    return marshal.loads(payload.read(MAIN_PYC)[16:])
+
+
+def _unfreeze(names, finder):
+    """The stdlib modules CPython's start-up imported from the bootloader's frozen table
+    (encodings, ...) get the spec, loader and file the store's other modules have, as python
+    gives them its path finder's: their source for tracebacks, `encodings.__path__` in the
+    binary for the codecs imported later."""
+    for name in names:
+        module = sys.modules.get(name)
+        spec = finder.find_spec(name)
+        if module is None or spec is None:
+            continue
+        module.__spec__ = spec
+        module.__loader__ = finder
+        module.__file__ = spec.origin
+        if spec.cached is not None:
+            module.__cached__ = spec.cached
+        if spec.submodule_search_locations is not None:
+            module.__path__ = spec.submodule_search_locations
 
 
 def _renamed(code, filename):
@@ -133,8 +151,8 @@ class MainLoader:
     it for the code.
     """
 
-    def __init__(self, importer, filename):
-        self.importer = importer
+    def __init__(self, payload, filename):
+        self.payload = payload
         self.filename = filename
         self.code = None
 
@@ -146,12 +164,12 @@ class MainLoader:
 
     def get_code(self, name=None):
         if self.code is None:
-            self.code = _renamed(load_main_code(self.importer), self.filename)
+            self.code = _renamed(load_main_code(self.payload), self.filename)
         return self.code
 
     def get_source(self, name=None):
         try:
-            data = self.importer.get_data(MAIN_PY)
+            data = self.payload.zip().get_data(MAIN_PY)  # deflated: zipimport inflates it
         except OSError:
             return None  # built with --no-sources
         # Not importlib.util: the runtime imports only what is always there.
@@ -171,35 +189,37 @@ def _print_exception(exc_type, value, tb):
 
 def run():
     """Run the program; return None, or the exception that ended it (for the bootloader)."""
-    exe, importer = _archive()
-    manifest = Manifest(importer.get_data(MANIFEST).decode())
+    exe = sys.executable
+    payload = natives.Payload(exe)
+    manifest = Manifest(payload.read(MANIFEST).decode())
     sys.frozen = True
-    if manifest.stdlib_dir:
-        _locate_frozen_stdlib(manifest.stdlib_dir)
-    _offer_bundle_root(exe, manifest)
-    extensions = natives.install(exe, importer, manifest)
+    extensions = natives.install(exe, payload, manifest)
     if manifest.trees:
         from . import trees
 
-        trees.install(importer, manifest, extensions.loader)
-    modules.install(exe, importer, manifest.stdlib_dir)
-    sources.install()
+        trees.install(payload.zip(), manifest, extensions.loader)
+    finder = modules.install(exe, payload, manifest)
+    _unfreeze(manifest.frozen, finder)
+    if manifest.stdlib_dir:
+        _locate_frozen_stdlib(manifest.stdlib_dir)
+    _offer_bundle_root(exe, manifest)
+    sources.install(finder)
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild
 
         if mpchild.is_child(argv):
-            return mpchild.run_child(exe, importer, manifest)
-    return _run_program(exe, importer, manifest)
+            return mpchild.run_child(exe, payload, manifest)
+    return _run_program(exe, payload, manifest)
 
 
-def _run_program(exe, importer, manifest):
+def _run_program(exe, payload, manifest):
     globals_ = sys.modules["__main__"].__dict__
     if manifest.main_kind == "module":
         code = _prepare_module_main(manifest.main_arg, globals_)
     else:
         filename = main_file(exe, manifest)
-        loader = MainLoader(importer, filename)
+        loader = MainLoader(payload, filename)
         code = loader.get_code()
         globals_.update(__file__=filename, __cached__=None, __loader__=loader)
     try:

@@ -1,24 +1,31 @@
-"""The modules of the payload: bytecode (the hot set) and sources only (the cold set).
+"""The modules of the payload, from its module store (runtime/store.py).
 
 The build carries the whole standard library (see freezer/stdlib_inventory.py). What the
-analysis saw imported is bytecode in the payload; the rest of the stdlib is there as sources
-only, side by side with it. This finder, ahead of the path finder, serves both, with what
-zipimport lacks:
+analysis saw imported is bytecode in the store; the rest of the stdlib is there as sources
+only. This finder, ahead of the path finder, serves both, with what zipimport lacked:
+- nothing is parsed at start but the store's index (one marshalled dict), and a module is a
+  slice of one mapping: no open, seek or read per import;
 - a cold module is compiled on first import with the file name python would show (the build
   machine's stdlib path, from the manifest), and its bytecode kept in the per-user cache,
-  keyed by the entry's name, CRC and size, for every later start and every binary built from
-  the same CPython (zipimport compiled `import asyncio` on every start: 1.4 s); without a
-  usable cache it compiles every time;
+  keyed by the module's name, source CRC and size, for every later start and every binary
+  built from the same CPython; without a usable cache it compiles every time;
 - modules run through importlib's `_call_with_frames_removed`, as python's own loaders do,
   so a warning a module raises at import (`stacklevel=2`) points at the importing line, and
   tracebacks of imports are trimmed of the machinery's frames.
-Directories of the payload stay zipimport's (pkgutil.iter_modules, namespace packages), and
-so do the modules under a package whose `__path__` is elsewhere (an unpacked tree).
+`__file__` is what zipimport gave (`BINARY/pkg/mod.pyc`). Data files stay zip entries, read
+through zipimport (get_data, importlib.resources); pkgutil.iter_modules is taught the store's
+modules in runtime/sources.py. Modules under a package whose `__path__` is elsewhere (an
+unpacked tree) are left to the path finder.
 """
 
 import marshal
 import posix
+import sys
 from _frozen_importlib import ModuleSpec, _call_with_frames_removed
+
+import _freezer_boot
+
+from . import store as fmt
 
 _MAGIC = None
 
@@ -33,40 +40,30 @@ def _magic():
 
 
 class PayloadFinder:
-    """Meta-path finder and loader for the payload's modules."""
+    """Meta-path finder and loader for the modules of the store."""
 
-    def __init__(self, exe, importer, stdlib_dir):
+    def __init__(self, exe, payload, store, stdlib_dir):
         self.exe = exe
-        self.importer = importer  # zipimporter of the binary
+        self.payload = payload  # the binary's zip entries: its data files
+        self.store = store
+        self.modules = store.modules
         self.stdlib_dir = stdlib_dir  # the build machine's, for co_filename
-        get_files = getattr(importer, "_get_files", None)  # 3.13+
-        self.files = get_files() if get_files else importer._files
         self.cache = None  # the bytecode directory, once known ("" if unusable)
 
-    def _entry(self, fullname):
-        """(archive name, is package) of a module in the payload: its bytecode, or its
-        source where it has none (cold); None if it is not there."""
-        base = fullname.replace(".", "/")
-        files = self.files
-        for archive, package in ((base + "/__init__.pyc", True), (base + "/__init__.py", True),
-                                 (base + ".pyc", False), (base + ".py", False)):
-            if archive in files:
-                return archive, package
-        return None
-
     def find_spec(self, fullname, path=None, target=None):
+        info = self.modules.get(fullname)
+        if info is None:
+            return None
         if path is not None:
             inside = self.exe + "/"
             if not any(isinstance(p, str) and p.startswith(inside) for p in path):
                 return None  # a package served from elsewhere (an unpacked tree)
-        found = self._entry(fullname)
-        if found is None:
-            return None
-        archive, package = found
-        spec = ModuleSpec(fullname, self, origin=self.exe + "/" + archive, is_package=package)
+        package = bool(info[fmt.FLAGS] & fmt.PACKAGE)
+        spec = ModuleSpec(fullname, self, origin=self.exe + "/" + fmt.archive_name(fullname, info),
+                          is_package=package)
         spec.has_location = True
         if package:
-            spec.submodule_search_locations = [self.exe + "/" + archive.rpartition("/")[0]]
+            spec.submodule_search_locations = [self.exe + "/" + fullname.replace(".", "/")]
         return spec
 
     def create_module(self, spec):
@@ -78,39 +75,67 @@ class PayloadFinder:
 
     # What zipimport would answer for the same module.
     def is_package(self, fullname):
-        found = self._entry(fullname)
-        return bool(found and found[1])
+        info = self._info(fullname)
+        return bool(info[fmt.FLAGS] & fmt.PACKAGE)
 
     def get_filename(self, fullname):
-        return self.exe + "/" + self._entry(fullname)[0]
+        return self.exe + "/" + fmt.archive_name(fullname, self._info(fullname))
 
     def get_source(self, fullname):
-        found = self._entry(fullname)
-        if found is None:
-            return None
-        source = found[0][:-1] if found[0].endswith(".pyc") else found[0]
-        if source not in self.files:
+        data = self.store.source(self._info(fullname))
+        if data is None:
             return None  # built with --no-sources
         from _frozen_importlib_external import decode_source
 
-        return decode_source(self.importer.get_data(source))
+        return decode_source(data)
 
     def get_data(self, path):
-        return self.importer.get_data(path)
+        """A store module's source by its path (as python reads a .py beside its module), or
+        any other file of the payload."""
+        inside = self.exe + "/"
+        if isinstance(path, str) and path.startswith(inside) and path.endswith(".py"):
+            relative = path[len(inside):-3]
+            package = relative.endswith("/__init__")
+            name = relative[:-9] if package else relative
+            info = self.modules.get(name.replace("/", "."))
+            if info is not None and bool(info[fmt.FLAGS] & fmt.PACKAGE) == package:
+                data = self.store.source(info)
+                if data is not None:
+                    return data
+        return self.payload.zip().get_data(path)
 
     def get_resource_reader(self, fullname):
-        return self.importer.get_resource_reader(fullname)
+        """zipimport's reader of the package's directory in the zip (its data files)."""
+        if not self.is_package(fullname):
+            return None
+        import zipimport
+
+        parent = fullname.rpartition(".")[0]
+        importer = zipimport.zipimporter(self.exe + "/" + parent.replace(".", "/")) \
+            if parent else self.payload.zip()
+        if sys.version_info >= (3, 10):
+            from importlib.readers import ZipReader
+
+            return ZipReader(importer, fullname)
+        return zipimport._ZipImportResourceReader(importer, fullname)
+
+    def _info(self, fullname):
+        info = self.modules.get(fullname)
+        if info is None:
+            raise ImportError(f"cannot find module {fullname!r}", name=fullname)
+        return info
 
     def get_code(self, fullname):
-        archive = self._entry(fullname)[0]
-        if archive.endswith(".pyc"):
-            data = self.importer.get_data(archive)
-            if data[:4] != _magic():
+        info = self._info(fullname)
+        body = self.store.bytecode(info)
+        if body is not None:
+            try:
+                return marshal.loads(body)
+            except (EOFError, ValueError, TypeError):
                 raise ImportError(f"freezer: {self.exe}: damaged executable (bad bytecode "
-                                  f"in {archive})", name=fullname)
-            return marshal.loads(memoryview(data)[16:])
-        info = self.files[archive]  # (path, compress, data size, file size, offset, ...)
-        cached = self._cached_path(archive, info)
+                                  f"of {fullname})", name=fullname) from None
+        archive = fmt.archive_name(fullname, info)
+        cached = self._cached_path(fullname, info)
         if cached:
             try:
                 data = _read(cached)
@@ -119,14 +144,14 @@ class PayloadFinder:
                     return marshal.loads(body)
             except (OSError, ValueError, EOFError, TypeError):
                 pass
-        source = self.importer.get_data(archive)
+        source = self.store.source(info)
         code = compile(source, self.stdlib_dir + "/" + archive, "exec", dont_inherit=True)
         if cached:
             body = marshal.dumps(code)
             _write(cached, _magic() + b"\0\0\0\0" + _checksum(body) + body)
         return code
 
-    def _cached_path(self, archive, info):
+    def _cached_path(self, fullname, info):
         if self.cache is None:
             try:
                 from . import trees
@@ -138,8 +163,10 @@ class PayloadFinder:
                 self.cache = ""
         if not self.cache:
             return ""
-        crc = info[7] if len(info) > 7 else 0
-        return f"{self.cache}/{archive.replace('/', '.')}-{crc:08x}-{info[3]}.pyc"
+        # The name zipimport's archive entry gave it before the store: the same cache files.
+        archive = fmt.archive_name(fullname, info)
+        return (f"{self.cache}/{archive.replace('/', '.')}-{info[fmt.SOURCE_CRC]:08x}-"
+                f"{info[fmt.SOURCE_LENGTH]}.pyc")
 
 
 def _checksum(body):
@@ -187,7 +214,8 @@ def _write(path, data):
             pass
 
 
-def install(exe, importer, stdlib_dir):
+def install(exe, payload, manifest):
     from .natives import insert_finder
 
-    return insert_finder(PayloadFinder(exe, importer, stdlib_dir))
+    store = fmt.Store(manifest.store, payload.locate, _freezer_boot.map)
+    return insert_finder(PayloadFinder(exe, payload, store, manifest.stdlib_dir))

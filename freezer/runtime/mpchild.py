@@ -21,7 +21,7 @@ def is_child(argv):
     )
 
 
-def _install_main_fixup(exe, importer, manifest):
+def _install_main_fixup(exe, payload, manifest):
     from multiprocessing import spawn
 
     from . import load_main_code, main_file
@@ -41,16 +41,16 @@ def _install_main_fixup(exe, importer, manifest):
         module.__cached__ = None
         module.__builtins__ = __builtins__
         sys.modules["__main__"] = sys.modules["__mp_main__"] = module
-        exec(load_main_code(importer), module.__dict__)
+        exec(load_main_code(payload), module.__dict__)
         return None
 
     spawn._fixup_main_from_path = fixup_main_from_path
 
 
-def run_child(exe, importer, manifest):
+def run_child(exe, payload, manifest):
     """Serve a multiprocessing child invocation; returns like runtime.run()."""
     try:
-        _install_main_fixup(exe, importer, manifest)
+        _install_main_fixup(exe, payload, manifest)
         argv = sys.argv
         if argv[1] == "--multiprocessing-fork":
             kwds = {}

@@ -9,7 +9,6 @@ that). Copying 10 MB of natives into memfds on every start cost a requests+rich+
 """
 
 import _imp
-import posix
 import sys
 from _frozen_importlib import ModuleSpec, _call_with_frames_removed
 
@@ -18,32 +17,53 @@ import _freezer_boot
 _LOCAL_HEADER = 30
 
 
-class _Payload:
-    """Raw access to stored entries of the binary's zip, by name."""
+class Payload:
+    """Entries of the binary's zip, by name: located through the bootloader (one read of
+    the central directory, in C), read with pread; zipimport only for what it must inflate
+    (data files, on first use)."""
 
-    def __init__(self, exe, importer):
+    def __init__(self, exe):
         self.exe = exe
-        self.importer = importer
-        self.fd = -1
+        self._zip = None
+
+    def zip(self):
+        """zipimport's importer of the binary (its data files, deflated entries)."""
+        if self._zip is None:
+            import zipimport
+
+            self._zip = sys.path_importer_cache.get(self.exe)
+            if not isinstance(self._zip, zipimport.zipimporter):
+                self._zip = zipimport.zipimporter(self.exe)
+        return self._zip
 
     def locate(self, entry):
         """(offset, size) of a stored entry's bytes within the binary."""
-        get_files = getattr(self.importer, "_get_files", None)  # 3.13+
-        info = (get_files() if get_files else self.importer._files)[entry]
+        try:
+            offset, size, method = _freezer_boot.locate(entry)
+        except NotImplementedError:  # a zip64 archive: zipimport knows those
+            return self._locate_by_zipimport(entry)
+        except KeyError:
+            raise ImportError(f"freezer: {self.exe}: damaged executable (no entry {entry})",
+                              name=entry) from None
+        except ValueError as e:
+            raise ImportError(f"freezer: {self.exe}: damaged executable ({e})") from None
+        if method != 0:
+            raise ImportError(f"freezer: native entry {entry} is compressed")
+        return offset, size
+
+    def read(self, entry):
+        """The bytes of a stored entry (the manifest, the main code)."""
+        return _freezer_boot.read(*self.locate(entry))
+
+    def _locate_by_zipimport(self, entry):
+        importer = self.zip()
+        get_files = getattr(importer, "_get_files", None)  # 3.13+
+        info = (get_files() if get_files else importer._files)[entry]
         # (path, compress, data_size, file_size, header_offset, time, date, crc)
         if info[1] != 0:
             raise ImportError(f"freezer: native entry {entry} is compressed")
-        if self.fd < 0:
-            # Through io.open_code, as zipimport reads: the bootloader's hook makes it the
-            # file checked at start even if the binary was replaced since.
-            import _io
-
-            with _io.open_code(self.exe) as f:
-                # Its own descriptor, not the file object's (which would warn of being left
-                # open at exit); read with pread only, so sharing the offset is harmless.
-                self.fd = posix.dup(f.fileno())
-        header = posix.pread(self.fd, _LOCAL_HEADER, info[4])
-        if len(header) != _LOCAL_HEADER or header[:4] != b"PK\x03\x04":
+        header = _freezer_boot.read(info[4], _LOCAL_HEADER)
+        if header[:4] != b"PK\x03\x04":
             raise ImportError(f"freezer: damaged executable (bad entry {entry})")
         name_len = int.from_bytes(header[26:28], "little")
         extra_len = int.from_bytes(header[28:30], "little")
@@ -114,9 +134,9 @@ class ExtensionFinder:
         return self.exe + "/" + self.loader.manifest.extensions[fullname][0]
 
 
-def install(exe, importer, manifest):
+def install(exe, payload, manifest):
     """Put the extension finder ahead of the path-based finders."""
-    return insert_finder(ExtensionFinder(exe, NativeLoader(_Payload(exe, importer), manifest)))
+    return insert_finder(ExtensionFinder(exe, NativeLoader(payload, manifest)))
 
 
 def insert_finder(finder):

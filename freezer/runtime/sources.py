@@ -9,7 +9,9 @@ dict that, asked about a file name it does not hold, finds the imported module c
 it and registers that module's loader as its lazy source, as `linecache.lazycache` does.
 
 Installed when linecache is first imported (most programs never import it), by a finder
-that only watches for that name.
+that only watches for that name. It watches for pkgutil too: pkgutil lists a zip's modules
+from zipimport's directory of the archive, which no longer names the modules of the store
+(runtime/store.py), so its lister for the binary is given them as well.
 """
 
 import sys
@@ -62,10 +64,11 @@ def patch(linecache):
 
 
 class _Patched:
-    """The loader of linecache, which patches the module once it has run."""
+    """The loader of a watched module, which patches the module once it has run."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, patch_module):
         self.loader = loader
+        self.patch_module = patch_module
 
     def create_module(self, spec):
         create = getattr(self.loader, "create_module", None)
@@ -73,7 +76,7 @@ class _Patched:
 
     def exec_module(self, module):
         self.loader.exec_module(module)
-        patch(module)
+        self.patch_module(module)
 
     def __getattr__(self, name):
         return getattr(self.loader, name)
@@ -82,35 +85,88 @@ class _Patched:
 class _PatchedLegacy:
     """The same for 3.9's zipimporter, which loads with load_module()."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, patch_module):
         self.loader = loader
+        self.patch_module = patch_module
 
     def load_module(self, fullname):
         module = self.loader.load_module(fullname)
-        patch(module)
+        self.patch_module(module)
         return module
 
     def __getattr__(self, name):
         return getattr(self.loader, name)
 
 
-class LinecacheWatcher:
-    """Meta-path finder that only wraps linecache's loader, then steps aside."""
+def _store_paths(finder):
+    """The paths zipimport's directory would hold for the store's modules."""
+    from .store import archive_name
+
+    return [archive_name(name, info) for name, info in finder.modules.items()]
+
+
+def patch_pkgutil(pkgutil, finder):
+    """pkgutil.iter_modules over the binary (or a package in it) lists what python would list
+    over the same files on disk: the zip's modules and the store's, in file-name order."""
+    import zipimport
+
+    original = pkgutil.iter_importer_modules.dispatch(zipimport.zipimporter)
+    paths = []
+
+    def iter_payload_modules(importer, prefix=""):
+        if importer.archive != finder.exe:
+            yield from original(importer, prefix)
+            return
+        import inspect
+
+        if not paths:
+            paths.extend(_store_paths(finder))
+        names = set(zipimport._zip_directory_cache[importer.archive])
+        names.update(paths)
+        own = importer.prefix
+        yielded = set()
+        for path in sorted(names):
+            if not path.startswith(own):
+                continue
+            parts = path[len(own):].split("/")
+            if len(parts) == 2 and parts[1].startswith("__init__.py") \
+                    and parts[0] not in yielded:
+                yielded.add(parts[0])
+                yield prefix + parts[0], True
+            if len(parts) != 1:
+                continue
+            name = inspect.getmodulename(parts[0])
+            if name and name != "__init__" and "." not in name and name not in yielded:
+                yielded.add(name)
+                yield prefix + name, False
+
+    pkgutil.iter_importer_modules.register(zipimport.zipimporter, iter_payload_modules)
+
+
+class ImportWatcher:
+    """Meta-path finder that wraps the loaders of linecache and pkgutil so that each is
+    patched once it has run, then steps aside."""
+
+    def __init__(self, patches):
+        self.patches = patches  # module name -> function(module)
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "linecache":
+        patch_module = self.patches.pop(fullname, None)
+        if patch_module is None:
             return None
-        sys.meta_path.remove(self)
+        if not self.patches:
+            sys.meta_path.remove(self)
         from _frozen_importlib import _find_spec
 
         spec = _find_spec(fullname, None)
         if spec is not None and spec.loader is not None:
             modern = hasattr(spec.loader, "exec_module")
-            spec.loader = (_Patched if modern else _PatchedLegacy)(spec.loader)
+            spec.loader = (_Patched if modern else _PatchedLegacy)(spec.loader, patch_module)
         return spec
 
 
-def install():
+def install(finder):
+    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
     # A warning raised from C (an extension module's init: audioop's deprecation) is
     # printed by the Python warnings module only if that is imported already; otherwise C
     # prints it with a source line read from disk alone, and there is no file here.
@@ -119,7 +175,9 @@ def install():
     except ImportError:
         pass  # --pruned: it is not carried unless the program needs it, nor any source
 
-    if "linecache" in sys.modules:
-        patch(sys.modules["linecache"])
-    else:
-        sys.meta_path.insert(0, LinecacheWatcher())
+    patches = {"linecache": patch, "pkgutil": lambda module: patch_pkgutil(module, finder)}
+    for name in list(patches):
+        if name in sys.modules:
+            patches.pop(name)(sys.modules[name])
+    if patches:
+        sys.meta_path.insert(0, ImportWatcher(patches))
