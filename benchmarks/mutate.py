@@ -254,8 +254,10 @@ def entry_group(name: str, boot_offsets: dict[int, str], data: int, libpython: i
         return "main.pyc"
     if name == "__freezer__/manifest":
         return "manifest"
-    if name.startswith("_freezer_runtime/"):
+    if name == "__freezer__/frozen":  # the runtime and CPython's start-up modules
         return "runtime"
+    if name.startswith("__freezer__/store/"):
+        return "store"
     if name.endswith((".zst", ".so")):
         return "native"
     if name.endswith(".pyc"):
@@ -383,8 +385,8 @@ class Mutator:
         self.kinds = list(KIND_WEIGHTS)
         self.weights = list(KIND_WEIGHTS.values())
         self.targets = {group: layout.by_group(group) for group in
-                        ("main.pyc", "manifest", "runtime", "libpython", "boot library",
-                         "native", "pyc", "source")}
+                        ("main.pyc", "manifest", "runtime", "store", "libpython",
+                         "boot library", "native", "pyc", "source")}
         self.targets["any"] = [e for e in layout.entries if e.size > 0]
         self.targets = {group: entries for group, entries in self.targets.items() if entries}
 
@@ -445,8 +447,8 @@ class Mutator:
     def _entry_for_structure(self, rng: random.Random) -> Entry:
         """Half the time an entry every start reads, else any entry, directories included."""
         if rng.random() < 0.5:
-            wanted = [g for g in ("main.pyc", "manifest", "runtime", "libpython", "boot library",
-                                  "native") if g in self.targets]
+            wanted = [g for g in ("main.pyc", "manifest", "runtime", "store", "libpython",
+                                  "boot library", "native") if g in self.targets]
             if wanted:
                 return rng.choice(self.targets[rng.choice(wanted)])
         return rng.choice(self.layout.entries)

@@ -122,3 +122,38 @@ def frozen_blob(modules: list[tuple[str, bool, str]]) -> bytes:
         out += len(encoded).to_bytes(2, "little") + bytes([1 if package else 0, 0])
         out += len(code).to_bytes(4, "little") + encoded + code
     return bytes(out)
+
+
+def read_store(binary: Path | str) -> tuple[dict[str, tuple], dict[str, bytes]]:
+    """(index, decompressed streams by kind) of a binary's store: for tools and tests that
+    look inside a payload (the runtime's own reader is freezer/runtime/store.py)."""
+    import zipfile
+
+    with zipfile.ZipFile(binary) as archive:
+        manifest = archive.read("__freezer__/manifest").decode()
+        streams = {}
+        for line in manifest.splitlines():
+            fields = line.split(" ")
+            if fields[0] == "store":
+                streams[fields[1]] = zstd.decompress(archive.read(fields[2]), int(fields[4]))
+    code = streams[fmt.CODE]
+    if code[:8] != fmt.MAGIC:
+        raise FreezeError(f"{binary}: no module store")
+    length = int.from_bytes(code[8:12], "little")
+    return marshal.loads(code[12:12 + length]), streams
+
+
+def listing(binary: Path | str) -> list[str]:
+    """Every path the binary holds, as a zip of the same modules would name them: its zip
+    entries, and each store module's bytecode (`pkg/mod.pyc`) and source (`pkg/mod.py`)."""
+    import zipfile
+
+    with zipfile.ZipFile(binary) as archive:
+        names = set(archive.namelist())
+    index, _ = read_store(binary)
+    for name, info in index.items():
+        path = fmt.archive_name(name, info)
+        names.add(path)
+        if info[fmt.SOURCE_KIND]:
+            names.add(path[:-1] if path.endswith(".pyc") else path)
+    return sorted(names)

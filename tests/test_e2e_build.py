@@ -16,7 +16,9 @@ import pytest
 from conftest import PROGRAMS, Target, freeze, old_python, run_freezer
 from sandbox import assert_same_behaviour, clean_env, run_plain, run_sandboxed
 
+from freezer import module_store
 from freezer.bootloader import zstd
+from freezer.module_store import fmt
 
 
 def sha256(path: Path) -> str:
@@ -58,9 +60,10 @@ def test_zipfile_lists_output(target: Target) -> None:
 
 
 def test_zip_layout(target: Target) -> None:
-    """Sorted entries, fixed timestamps, everything stored but the sources beside the bytecode,
-    and a boot table whose lines point at the right bytes, libpython last (docs/design.md,
-    "The output file")."""
+    """Sorted entries, fixed timestamps, native files and the module store stored (zstd
+    inside), a store that holds the whole stdlib (bytecode for what the program imports,
+    sources for all of it), and a boot table whose lines point at the right bytes, libpython
+    last (docs/design.md, "The output file")."""
     binary = freeze(PROGRAMS / "hello", target)
     data = binary.read_bytes()
     with zipfile.ZipFile(binary) as archive:
@@ -71,19 +74,31 @@ def test_zip_layout(target: Target) -> None:
     assert names == sorted(names)
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
     kinds = {info.filename: info.compress_type for info in infos}
-    assert set(kinds.values()) == {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
-    # Bytecode and native files stored (read in place); sources, hot and cold, deflated.
     assert all(kind == zipfile.ZIP_STORED for name, kind in kinds.items()
-               if name.endswith(".pyc") or name.startswith("__freezer__/native/"))
-    assert all(kind == zipfile.ZIP_DEFLATED for name, kind in kinds.items()
-               if name.endswith(".py"))
-    assert "json/__init__.py" in kinds and "asyncio/__init__.py" in kinds  # whole stdlib
+               if name.startswith(("__freezer__/native/", "__freezer__/store/")))
+    assert not [name for name in names if name.endswith((".py", ".pyc"))
+                and not name.startswith("__freezer__/")], "modules outside the store"
+    index, streams = module_store.read_store(binary)
+    assert set(streams) == {"code", "stdlib-src"}  # hello has no modules of its own
+    assert index["json"][fmt.CODE_LENGTH] == 0 and index["json"][fmt.SOURCE_LENGTH] > 0
+    assert index["asyncio"][fmt.FLAGS] & fmt.PACKAGE  # whole stdlib, as sources
+    encodings = index["encodings"]  # imported by CPython's start-up: bytecode and source
+    assert encodings[fmt.CODE_LENGTH] > 0 and encodings[fmt.SOURCE_KIND] == 1
+    source = streams["stdlib-src"][encodings[fmt.SOURCE_OFFSET]:][:encodings[fmt.SOURCE_LENGTH]]
+    stdlib = subprocess.run([str(target.path), "-c", "import encodings; print(encodings.__file__)"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert source == Path(stdlib).read_bytes()
 
     lines = comment.split("\n")
     assert lines[0] == "FREEZER2" and lines[-1] == "", comment
     # The last line: the SHA-256 of every byte of the file before its digits.
     assert lines[-2] == "sha256 " + hashlib.sha256(data[:-65]).hexdigest(), comment
-    boot = [line.split(" ") for line in lines[1:-2]]
+    frozen = [line.split(" ") for line in lines[1:-2] if line.startswith("frozen ")]
+    # "frozen OFFSET SIZE": the bootloader's frozen modules, the entry module_store writes.
+    assert len(frozen) == 1 and len(frozen[0]) == 3, comment
+    blob = data[int(frozen[0][1]):int(frozen[0][1]) + int(frozen[0][2])]
+    assert blob[:8] == module_store.FROZEN_MAGIC and b"_freezer_runtime\0" in blob
+    boot = [line.split(" ") for line in lines[1:-2] if not line.startswith("frozen ")]
     # "boot OFFSET SIZE SHA SONAME" (stored) or "zstd OFFSET CSIZE SIZE SHA SONAME".
     assert boot and all((len(f), f[0]) in {(5, "boot"), (6, "zstd")} for f in boot), comment
     assert boot[-1][-1].startswith(f"libpython{target.version[0]}.{target.version[1]}")

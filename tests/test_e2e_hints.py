@@ -4,11 +4,11 @@ frozen for each target, run in the sandbox, compared with plain python."""
 
 from __future__ import annotations
 
-import zipfile
-
 import pytest
 from conftest import PROGRAMS, Target, freeze
 from sandbox import assert_same_behaviour, run_plain, run_sandboxed
+
+from freezer.module_store import listing
 
 pytestmark = pytest.mark.usefixtures("sandbox_ready")
 
@@ -26,7 +26,7 @@ def test_pyproject_hints(target: Target) -> None:
     """Data added beside the script is found through __file__; collected plugins import."""
     binary = freeze(PROGRAM, target)
     _compare(binary, target, [], "plugin beta beta ran")
-    names = zipfile.ZipFile(binary).namelist()
+    names = listing(binary)
     assert "plugins/beta.pyc" in names and "assets/greeting.txt" in names
 
 
@@ -34,9 +34,9 @@ def test_trace_bundles_a_computed_import(target: Target) -> None:
     """colorsys is imported by a name reversed at run time: the scan cannot see it, one traced
     run with the same argument can."""
     untraced = freeze(PROGRAM, target)
-    assert "colorsys.pyc" not in zipfile.ZipFile(untraced).namelist()
+    assert "colorsys.pyc" not in listing(untraced)
     binary = freeze(PROGRAM, target, "--trace", "sysroloc", name="hints_traced")
-    assert "colorsys.pyc" in zipfile.ZipFile(binary).namelist()
+    assert "colorsys.pyc" in listing(binary)
     _compare(binary, target, ["sysroloc"], "extra colorsys")
 
 
@@ -44,7 +44,7 @@ def test_untraced_computed_import_of_the_stdlib_works(newest_target: Target) -> 
     """Without the trace the module still imports, from the cold standard library: the
     frozen program does what python does, hints or not."""
     binary = freeze(PROGRAM, newest_target)
-    assert "colorsys.pyc" not in zipfile.ZipFile(binary).namelist()
+    assert "colorsys.pyc" not in listing(binary)
     _compare(binary, newest_target, ["sysroloc"], "extra colorsys")
 
 

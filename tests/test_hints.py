@@ -7,14 +7,13 @@ venv's python (with the hint missing, the program fails there).
 
 from __future__ import annotations
 
-import zipfile
-
 import pytest
 from conftest import TARGETS, freeze
 from sandbox import assert_same_behaviour, run_plain, run_sandboxed
 from venvs import FULL, FULL_MINOR, THIRDPARTY, venv_python
 
 from freezer.hints import HINTS
+from freezer.module_store import listing
 
 pytestmark = pytest.mark.usefixtures("sandbox_ready")
 
@@ -37,7 +36,7 @@ def test_hint(key: str) -> None:
     program, env, expect = PROGRAM_FOR[key]
     program_dir = THIRDPARTY / "programs" / program
     binary = freeze(program_dir, target, python=python, name=f"hint-{program}")
-    names = zipfile.ZipFile(binary).namelist()
+    names = listing(binary)
     for hinted in HINTS[key]["imports"]:
         assert any(n.startswith(hinted.replace(".", "/") + "/") or
                    n == hinted.replace(".", "/") + ".pyc" for n in names), hinted

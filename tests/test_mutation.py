@@ -71,7 +71,7 @@ def test_the_harness_covers_the_payload(harness: ModuleType, hello: Path) -> Non
     assert layout.regions[-1].end == layout.size == hello.stat().st_size
     groups = {r.group for r in layout.regions}
     assert {"local header", "central directory", "end record", "boot table", "data: libpython",
-            "data: main.pyc", "data: manifest", "data: runtime"} <= groups
+            "data: main.pyc", "data: manifest", "data: runtime", "data: store"} <= groups
 
     pristine = hello.read_bytes()
     mutator = harness.Mutator(layout, pristine, SEED)

@@ -39,11 +39,24 @@ def _magic():
     return _MAGIC
 
 
+class _ZipView:
+    """What importlib.readers.ZipReader asks of a zipimporter: where a package's directory
+    is in the archive."""
+
+    def __init__(self, archive, prefix):
+        self.archive = archive
+        self.prefix = prefix
+
+    def is_package(self, fullname):
+        return True  # asked only of packages (get_resource_reader)
+
+
 class PayloadFinder:
     """Meta-path finder and loader for the modules of the store."""
 
     def __init__(self, exe, payload, store, stdlib_dir):
         self.exe = exe
+        self.archive = exe  # as zipimport's: 3.9's importlib.resources reads the zip by it
         self.payload = payload  # the binary's zip entries: its data files
         self.store = store
         self.modules = store.modules
@@ -105,19 +118,20 @@ class PayloadFinder:
         return self.payload.zip().get_data(path)
 
     def get_resource_reader(self, fullname):
-        """zipimport's reader of the package's directory in the zip (its data files)."""
+        """The stdlib's reader of the package's directory in the zip (its data files)."""
         if not self.is_package(fullname):
             return None
-        import zipimport
-
         parent = fullname.rpartition(".")[0]
-        importer = zipimport.zipimporter(self.exe + "/" + parent.replace(".", "/")) \
-            if parent else self.payload.zip()
+        view = _ZipView(self.exe, parent.replace(".", "/") + "/" if parent else "")
         if sys.version_info >= (3, 10):
             from importlib.readers import ZipReader
 
-            return ZipReader(importer, fullname)
-        return zipimport._ZipImportResourceReader(importer, fullname)
+            return ZipReader(view, fullname)
+        import zipimport
+
+        # 3.9's reader reads through a zipimporter of the package's parent directory.
+        return zipimport._ZipImportResourceReader(
+            zipimport.zipimporter(self.exe + "/" + view.prefix), fullname)
 
     def _info(self, fullname):
         info = self.modules.get(fullname)
