@@ -1198,6 +1198,10 @@ static void resolve_api(void *py)
 /* the 4-byte length of its marshalled code, the NUL-terminated name, the code.              */
 
 static struct _frozen *g_frozen; /* the interpreter reads it for as long as it runs */
+/* After start-up, the runtime's entries only: a stdlib module start-up did not import must
+ * come from the store, as the ones it did import are made to look (runtime, _unfreeze). */
+static struct _frozen *g_frozen_late;
+static const struct _frozen **g_frozen_table;
 
 static void install_frozen(void *py, int fd)
 {
@@ -1218,11 +1222,15 @@ static void install_frozen(void *py, int fd)
     if (count > g_frozen_size / 8)
         damaged("bad frozen modules");
     g_frozen = calloc(existing + count + 1, sizeof *g_frozen);
-    if (!g_frozen)
+    g_frozen_late = calloc(existing + count + 1, sizeof *g_frozen_late);
+    if (!g_frozen || !g_frozen_late)
         fail("out of memory");
     /* CPython's own entries first (before 3.11 they are the import system itself). */
-    if (existing)
+    if (existing) {
         memcpy(g_frozen, *table, existing * sizeof *g_frozen);
+        memcpy(g_frozen_late, *table, existing * sizeof *g_frozen);
+    }
+    size_t late = existing;
     uint64_t at = 12;
     for (uint32_t k = 0; k < count; k++) {
         if (g_frozen_size - at < 8)
@@ -1245,9 +1253,18 @@ static void install_frozen(void *py, int fd)
         g_frozen[existing + k] = (struct _frozen){.name = name, .code = code,
                                                   .size = package ? -(int)code_len : (int)code_len};
 #endif
+        if (strncmp(name, "_freezer_runtime", 16) == 0 && (!name[16] || name[16] == '.'))
+            g_frozen_late[late++] = g_frozen[existing + k];
         at += name_len + code_len;
     }
     *table = g_frozen;
+    g_frozen_table = table;
+}
+
+static void frozen_after_start(void)
+{
+    if (g_frozen_table)
+        *g_frozen_table = g_frozen_late;
 }
 
 /* _freezer_boot.locate(name) -> (offset, size, method): where a zip entry's bytes are in our
@@ -1706,5 +1723,6 @@ int main(int argc, char **argv)
     install_frozen(py, fd);
     read_self_by_fd(fd);
     init_python(argc, argv, self);
+    frozen_after_start();
     return run_python();
 }

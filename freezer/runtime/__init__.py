@@ -124,8 +124,10 @@ def _unfreeze(names, finder):
     binary for the codecs imported later."""
     for name in names:
         module = sys.modules.get(name)
+        if getattr(getattr(module, "__spec__", None), "origin", None) != "frozen":
+            continue  # not imported by start-up: the store serves it when it is
         spec = finder.find_spec(name)
-        if module is None or spec is None:
+        if spec is None:
             continue
         module.__spec__ = spec
         module.__loader__ = finder
