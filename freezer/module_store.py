@@ -82,11 +82,23 @@ def build_streams(modules: list[StoredModule]) -> dict[str, bytes]:
             raise FreezeError(f"{mod.name}: neither bytecode nor source to store")
         index[mod.name] = (fmt.PACKAGE if mod.package else 0, code_offset, code_length,
                            kind, offset, length, crc)
-    table = marshal.dumps(index)
-    head = fmt.MAGIC + len(table).to_bytes(4, "little") + table
+    head = _index(index)
     streams = {fmt.CODE: head + bytes(code)}
     streams.update((kind, bytes(data)) for kind, data in sources.items() if data)
     return streams
+
+
+def _index(index: dict[str, tuple]) -> bytes:
+    """The code stream's header, names and table (freezer/runtime/store.py)."""
+    names = sorted(index)
+    table = marshal.dumps({name: slot for slot, name in enumerate(names)})
+    head = bytearray(fmt.MAGIC + len(table).to_bytes(4, "little") +
+                     len(names).to_bytes(4, "little") + table)
+    head += bytes(fmt.table_offset(len(table)) - len(head))
+    for name in names:
+        for value in index[name]:
+            head += value.to_bytes(4, "little")
+    return bytes(head)
 
 
 def compressed(data: bytes, cache_root: Path) -> bytes:
@@ -140,7 +152,14 @@ def read_store(binary: Path | str) -> tuple[dict[str, tuple], dict[str, bytes]]:
     if code[:8] != fmt.MAGIC:
         raise FreezeError(f"{binary}: no module store")
     length = int.from_bytes(code[8:12], "little")
-    return marshal.loads(code[12:12 + length]), streams
+    slots = marshal.loads(code[fmt.HEADER:fmt.HEADER + length])
+    start = fmt.table_offset(length)
+    index = {}
+    for name, slot in slots.items():
+        at = start + 4 * fmt.FIELDS * slot
+        index[name] = tuple(int.from_bytes(code[at + 4 * i:at + 4 * i + 4], "little")
+                            for i in range(fmt.FIELDS))
+    return index, streams
 
 
 def listing(binary: Path | str) -> list[str]:

@@ -59,12 +59,11 @@ class PayloadFinder:
         self.archive = exe  # as zipimport's: 3.9's importlib.resources reads the zip by it
         self.payload = payload  # the binary's zip entries: its data files
         self.store = store
-        self.modules = store.modules
         self.stdlib_dir = stdlib_dir  # the build machine's, for co_filename
         self.cache = None  # the bytecode directory, once known ("" if unusable)
 
     def find_spec(self, fullname, path=None, target=None):
-        info = self.modules.get(fullname)
+        info = self.store.lookup(fullname)
         if info is None:
             return None
         if path is not None:
@@ -110,7 +109,7 @@ class PayloadFinder:
             relative = path[len(inside):-3]
             package = relative.endswith("/__init__")
             name = relative[:-9] if package else relative
-            info = self.modules.get(name.replace("/", "."))
+            info = self.store.lookup(name.replace("/", "."))
             if info is not None and bool(info[fmt.FLAGS] & fmt.PACKAGE) == package:
                 data = self.store.source(info)
                 if data is not None:
@@ -134,7 +133,7 @@ class PayloadFinder:
             zipimport.zipimporter(self.exe + "/" + view.prefix), fullname)
 
     def _info(self, fullname):
-        info = self.modules.get(fullname)
+        info = self.store.lookup(fullname)
         if info is None:
             raise ImportError(f"cannot find module {fullname!r}", name=fullname)
         return info

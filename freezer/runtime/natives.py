@@ -107,6 +107,10 @@ class ExtensionFinder:
         return spec
 
     def create_module(self, spec):
+        if "warnings" not in sys.modules:
+            from .sources import import_warnings
+
+            import_warnings()
         entry, sha256, libs, size = self.loader.manifest.extensions[spec.name]
         for soname in libs:
             self.loader.load_library(soname)

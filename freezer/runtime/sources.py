@@ -102,7 +102,8 @@ def _store_paths(finder):
     """The paths zipimport's directory would hold for the store's modules."""
     from .store import archive_name
 
-    return [archive_name(name, info) for name, info in finder.modules.items()]
+    store = finder.store
+    return [archive_name(name, store.lookup(name)) for name in store.names()]
 
 
 def patch_pkgutil(pkgutil, finder):
@@ -165,16 +166,20 @@ class ImportWatcher:
         return spec
 
 
-def install(finder):
-    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
-    # A warning raised from C (an extension module's init: audioop's deprecation) is
-    # printed by the Python warnings module only if that is imported already; otherwise C
-    # prints it with a source line read from disk alone, and there is no file here.
+def import_warnings():
+    """A warning raised from C (an extension module's init: audioop's deprecation) is
+    printed by the Python warnings module only if that is imported already; otherwise C
+    prints it with a source line read from disk alone, and there is no file here. Called
+    before the first extension module loads (runtime/natives.py), not at start: python
+    itself does not import warnings to print hello world (0.3 ms of 13)."""
     try:
         import warnings  # noqa: F401
     except ImportError:
         pass  # --pruned: it is not carried unless the program needs it, nor any source
 
+
+def install(finder):
+    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
     patches = {"linecache": patch, "pkgutil": lambda module: patch_pkgutil(module, finder)}
     for name in list(patches):
         if name in sys.modules:

@@ -8,19 +8,21 @@ Three zip entries, each stored (the zip does not compress them) and each holding
 named in the manifest by `store KIND ENTRY SHA256 SIZE` records (SIZE and SHA256: once
 decompressed):
 
-- `code`: every module's bytecode but those CPython's start-up imports itself, and the index.
-  Its decompressed bytes are MAGIC, the index's length (4 bytes, little-endian), the index
-  (marshal), then the bytecode of each module (marshal of its code object, no pyc header;
-  code offsets count from the end of the index).
+- `code`: the index, then the bytecode of each module (marshal of its code object, no pyc
+  header). Its decompressed bytes are MAGIC; the length of the names (4 bytes, little-endian,
+  as every number here); the number of modules; the names, a marshalled dict of module name
+  -> slot; zero bytes up to a multiple of 4; the table, FIELDS 4-byte numbers per slot; the
+  bytecode, whose offsets count from the end of the table.
 - `stdlib-src`: the sources of the standard library carried (those of the cold modules,
   which have no bytecode, and of the hot ones, for tracebacks). The same bytes for every
   program built against the same CPython: in the cache, one copy serves them all.
 - `src`: the sources of the program's own modules and of the third-party ones.
 
-The index is a marshalled dict, module name -> (flags, code offset, code length, sources
-stream, source offset, source length, source CRC-32). Offsets are within the decompressed
-stream; a code length of 0 is a cold module (compiled from its source on first import); the
-sources stream is 0 for none, else an index into SOURCE_KINDS.
+A slot's fields: flags, code offset, code length, sources stream, source offset, source
+length, source CRC-32. A code length of 0 is a cold module (compiled from its source on first
+import); the sources stream is 0 for none, else an index into SOURCE_KINDS. Names and a flat
+table rather than one dict of tuples: loading 625 modules' index cost 0.66 ms as tuples,
+0.2 ms so (CPython 3.11), and the table is read in place from the mapping.
 
 Each stream is read through `_freezer_boot.map`: decompressed once into the per-user
 cache (verified like a native library, content-addressed, so binaries share it) and mapped on
@@ -40,6 +42,13 @@ KINDS = (CODE, STDLIB_SOURCES, PROGRAM_SOURCES)
 PACKAGE = 1  # flags: the module is a package
 # Index fields.
 FLAGS, CODE_OFFSET, CODE_LENGTH, SOURCE_KIND, SOURCE_OFFSET, SOURCE_LENGTH, SOURCE_CRC = range(7)
+FIELDS = 7
+HEADER = 16  # MAGIC, the names' length, the number of modules
+
+
+def table_offset(names_length):
+    """Where the table starts: after the header and the names, 4-byte aligned."""
+    return (HEADER + names_length + 3) & ~3
 
 
 def cache_name(kind):
@@ -56,15 +65,30 @@ class Store:
         self.mapper = mapper  # _freezer_boot.map
         self.views = {}
         code = self.view(CODE)
-        if code is None or bytes(code[:8]) != MAGIC:
+        if code is None or len(code) < HEADER or bytes(code[:8]) != MAGIC:
             raise ImportError("freezer: damaged executable (no module store)")
         length = int.from_bytes(code[8:12], "little")
+        count = int.from_bytes(code[12:16], "little")
+        start = table_offset(length)
+        self.base = start + 4 * FIELDS * count  # where the bytecode starts
         try:
-            self.modules = marshal.loads(code[12:12 + length])
+            self.slots = marshal.loads(code[HEADER:HEADER + length])
+            if self.base > len(code) or len(self.slots) != count:
+                raise ValueError
         except (EOFError, ValueError, TypeError):
             raise ImportError("freezer: damaged executable (bad module store index)") from None
+        self.table = code[start:self.base].cast("I")
         self.code = code
-        self.base = 12 + length  # where the bytecode starts
+
+    def lookup(self, name):
+        """The module's fields (indexed by FLAGS, CODE_OFFSET, ...), or None."""
+        slot = self.slots.get(name)
+        if slot is None:
+            return None
+        return self.table[slot * FIELDS:(slot + 1) * FIELDS]
+
+    def names(self):
+        return self.slots.keys()
 
     def view(self, kind):
         view = self.views.get(kind)
