@@ -129,8 +129,7 @@ class PayloadFinder:
         import zipimport
 
         # 3.9's reader reads through a zipimporter of the package's parent directory.
-        return zipimport._ZipImportResourceReader(
-            zipimport.zipimporter(self.exe + "/" + view.prefix), fullname)
+        return zipimport._ZipImportResourceReader(self.payload.zip(view.prefix), fullname)
 
     def _info(self, fullname):
         info = self.store.lookup(fullname)

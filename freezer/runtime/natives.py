@@ -24,17 +24,40 @@ class Payload:
 
     def __init__(self, exe):
         self.exe = exe
-        self._zip = None
+        self._zips = {}
 
-    def zip(self):
-        """zipimport's importer of the binary (its data files, deflated entries)."""
-        if self._zip is None:
+    def zip(self, prefix=""):
+        """zipimport's importer of the binary, or of the directory `prefix` ("pkg/sub/")
+        in it: its data files, its deflated entries. Made on first use, not at start (its
+        directory of the archive costs ~12 us an entry)."""
+        importer = self._zips.get(prefix)
+        if importer is None:
             import zipimport
 
-            self._zip = sys.path_importer_cache.get(self.exe)
-            if not isinstance(self._zip, zipimport.zipimporter):
-                self._zip = zipimport.zipimporter(self.exe)
-        return self._zip
+            path = self.exe + "/" + prefix.rstrip("/") if prefix else self.exe
+            try:
+                importer = zipimport.zipimporter(path)
+            except zipimport.ZipImportError:
+                importer = self._detached(zipimport, prefix)
+            if not prefix:
+                sys.path_importer_cache.setdefault(self.exe, importer)
+            self._zips[prefix] = importer
+        return importer
+
+    def _detached(self, zipimport, prefix):
+        """The importer zipimport would make, for a binary deleted since it started:
+        zipimport looks for the archive with stat before it reads it (through io.open_code,
+        which the bootloader turns into the descriptor of the file checked at start)."""
+        cls = zipimport.zipimporter
+        importer = cls.__new__(cls)
+        importer.archive = self.exe
+        importer.prefix = prefix
+        files = zipimport._zip_directory_cache.get(self.exe)
+        if files is None:
+            files = zipimport._zip_directory_cache[self.exe] = zipimport._read_directory(self.exe)
+        if not hasattr(cls, "_get_files"):  # before 3.13 the importer keeps its own
+            importer._files = files
+        return importer
 
     def locate(self, entry):
         """(offset, size) of a stored entry's bytes within the binary."""
