@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _imp
 import encodings
+import fnmatch
 import importlib.machinery
 import os
 import re
@@ -130,6 +131,11 @@ class Problem:
         return self.text or f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
 
 
+def is_pattern(exclude: str) -> bool:
+    """An --exclude-module value with fnmatch's wildcards (`*.tests`), not a plain name."""
+    return any(c in exclude for c in "*?[")
+
+
 def _null_byte_error(error: BaseException, display: str, source: bytes) -> SyntaxError | None:
     """A NUL byte's parse error, naming the file and line; None for any other error.
 
@@ -154,6 +160,9 @@ class ModuleGraph:
         self.stdlib_path = stdlib_path
         self.site_path = list(site_path)
         self.excludes = excludes
+        # Patterns are matched against every package above a name, names only by prefix.
+        self._exclude_patterns = [e for e in excludes if is_pattern(e)]
+        self._exclude_names = [e for e in excludes if not is_pattern(e)]
         self.machine = machine or os.uname().machine
         self.index = DistIndex([*self.program_path, *self.site_path])
         self.dists: dict[str, Distribution] = {}  # bundled, by name
@@ -175,7 +184,15 @@ class ModuleGraph:
     # -- lookup -------------------------------------------------------------------------------
 
     def excluded(self, name: str) -> bool:
-        return any(name == e or name.startswith(e + ".") for e in self.excludes)
+        """Left out by --exclude-module: the name, or a package above it, is one of the names
+        given or matches one of the patterns (fnmatch's, where `*` also spans dots)."""
+        if any(name == e or name.startswith(e + ".") for e in self._exclude_names):
+            return True
+        if not self._exclude_patterns:
+            return False
+        parts = name.split(".")
+        return any(fnmatch.fnmatchcase(".".join(parts[:i]), pattern)
+                   for i in range(1, len(parts) + 1) for pattern in self._exclude_patterns)
 
     def find(self, name: str) -> Module | None:
         """Locate `name` without importing it; None when the target cannot import it."""
