@@ -12,7 +12,15 @@ from freezer import __version__
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError
 from freezer.build import BuildOptions, build, check_script
-from freezer.config import Hints, is_module_name, load_hints, merge, parse_add_data, parse_trace
+from freezer.config import (
+    Hints,
+    is_module_name,
+    is_module_pattern,
+    load_hints,
+    merge,
+    parse_add_data,
+    parse_trace,
+)
 from freezer.errors import FreezeError, interruption, raise_on_signals, restore_signals
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -42,7 +50,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-module", action="append", default=[], metavar="MODULE",
                    help="bundle MODULE even though no import of it is visible (repeatable)")
     p.add_argument("--exclude-module", action="append", default=[], metavar="MODULE",
-                   help="leave MODULE and its submodules out (repeatable)")
+                   help="leave MODULE and its submodules out; a pattern such as '*.tests' leaves "
+                        "out every module it matches (repeatable)")
     p.add_argument("--collect", action="append", default=[], metavar="PACKAGE",
                    help="bundle PACKAGE with all its submodules and data files (repeatable)")
     p.add_argument("--add-data", action="append", default=[], metavar="SRC:DEST",
@@ -84,10 +93,14 @@ def entry_from_args(args: argparse.Namespace) -> EntryPoint:
 
 
 def check_names(args: argparse.Namespace) -> None:
-    for option in ("include_module", "exclude_module", "collect"):
+    for option in ("include_module", "collect"):
         for name in getattr(args, option):
             if not is_module_name(name):
                 raise FreezeError(f"--{option.replace('_', '-')} {name}: not a module name")
+    for name in args.exclude_module:
+        if not is_module_pattern(name):
+            raise FreezeError(f"--exclude-module {name}: not a module name or pattern "
+                              "(such as pkg.mod, '*.tests' or 'pkg.*')")
     for directory in args.path:
         if not os.path.isdir(directory):
             raise FreezeError(f"--path {directory}: not a directory")

@@ -27,13 +27,17 @@ else:  # pragma: no cover - exercised only on 3.9 and 3.10 hosts
     import tomli as tomllib
 
 _MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+# A glob of dotted module names: each dot-separated part made of name characters and
+# fnmatch's `*`, `?` and `[...]`/`[!...]` classes of name characters (`*.tests`, `numpy.*`).
+_PATTERN_PART = r"(?:[\w*?]|\[!?[\w-]+\])+"
+_PATTERN = re.compile(rf"^{_PATTERN_PART}(\.{_PATTERN_PART})*$")
 
 PYPROJECT = "pyproject.toml"
 
 # Every key [tool.freezer] accepts, and what its value must be (for the error line).
 KEYS = {
     "include-module": "a list of module names",
-    "exclude-module": "a list of module names",
+    "exclude-module": "a list of module names or patterns",
     "collect": "a list of module names",
     "path": "a list of directories",
     "add-data": 'a list of "SRC:DEST" strings',
@@ -44,6 +48,15 @@ KEYS = {
 def is_module_name(name: str) -> bool:
     """A dotted Python module name, as `import` accepts it (no relative dots, no dashes)."""
     return bool(_MODULE.match(name))
+
+
+def is_module_pattern(text: str) -> bool:
+    """A module name, or a glob of module names (for --exclude-module).
+
+    fnmatch itself accepts any string, an unclosed `[` as a plain character, so a typo
+    would be a pattern that silently matches nothing: such a value is refused instead.
+    """
+    return is_module_name(text) or bool(_PATTERN.match(text))
 
 
 @dataclass
@@ -158,10 +171,12 @@ def hints_from_table(table: dict[str, Any], path: Path) -> Hints:
             raise fail(key, f"expected {KEYS[key]}")
         return value
 
-    def modules(key: str) -> list[str]:
+    def modules(key: str, patterns: bool = False) -> list[str]:
         names = strings(key)
         for name in names:
-            if not is_module_name(name):
+            if patterns and not is_module_pattern(name):
+                raise fail(key, f"{name!r} is not a module name or pattern")
+            if not patterns and not is_module_name(name):
                 raise fail(key, f"{name!r} is not a module name")
         return names
 
@@ -176,7 +191,7 @@ def hints_from_table(table: dict[str, Any], path: Path) -> Hints:
     if "include-module" in table:
         hints.include = modules("include-module")
     if "exclude-module" in table:
-        hints.exclude = modules("exclude-module")
+        hints.exclude = modules("exclude-module", patterns=True)
     if "collect" in table:
         hints.collect = modules("collect")
     if "path" in table:

@@ -374,6 +374,29 @@ def is_documentation(path: str) -> bool:
     return bool(_DOCUMENTATION.search(path))
 
 
+# Last components of the subpackages that hold a distribution's own test suite.
+_TESTS_PACKAGES = frozenset({"tests", "test"})
+
+
+def tests_package_dir(path: str) -> str | None:
+    """The outermost `tests`/`test` subpackage directory a site-relative file lies in, or None.
+
+    Only a subpackage counts (`numpy/tests/`, `scipy/linalg/tests/`, never a top-level
+    `tests/`, nor `pkg/testing/` or a module `pkg/tests.py`), and only where every directory
+    down to it could be a package name, so the directory names the dotted module `pkg.tests`
+    that an import of it would use. Such a package is the distribution's test suite, which
+    the distribution's own code does not import: the module graph leaves it out unless
+    bundled code does import it.
+    """
+    parts = path.split("/")[:-1]  # the directories, not the file's own name
+    for i in range(1, len(parts)):
+        if not parts[i - 1].isidentifier():
+            return None
+        if parts[i] in _TESTS_PACKAGES:
+            return "/".join(parts[: i + 1])
+    return None
+
+
 def is_test_path(path: str) -> bool:
     """Test suites and pytest plugins shipped inside packages: bundled, imports not followed."""
     return bool(_TEST_DIR.search(path)) or path.rsplit("/", 1)[-1] == "conftest.py"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _imp
 import encodings
+import fnmatch
 import importlib.machinery
 import os
 import re
@@ -25,6 +26,7 @@ from freezer.distributions import (
     is_documentation,
     is_test_path,
     module_name,
+    tests_package_dir,
 )
 from freezer.hints import hinted_imports
 from freezer.scan_cache import ScanCache
@@ -129,6 +131,11 @@ class Problem:
         return self.text or f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
 
 
+def is_pattern(exclude: str) -> bool:
+    """An --exclude-module value with fnmatch's wildcards (`*.tests`), not a plain name."""
+    return any(c in exclude for c in "*?[")
+
+
 def _null_byte_error(error: BaseException, display: str, source: bytes) -> SyntaxError | None:
     """A NUL byte's parse error, naming the file and line; None for any other error.
 
@@ -153,6 +160,9 @@ class ModuleGraph:
         self.stdlib_path = stdlib_path
         self.site_path = list(site_path)
         self.excludes = excludes
+        # Patterns are matched against every package above a name, names only by prefix.
+        self._exclude_patterns = [e for e in excludes if is_pattern(e)]
+        self._exclude_names = [e for e in excludes if not is_pattern(e)]
         self.machine = machine or os.uname().machine
         self.index = DistIndex([*self.program_path, *self.site_path])
         self.dists: dict[str, Distribution] = {}  # bundled, by name
@@ -167,11 +177,22 @@ class ModuleGraph:
         self.strings: set[str] = set()
         self.display: dict[str, str] = {}  # module name -> file name shown in messages
         self.program_imports: set[str] = set()  # what the program's own code imports
+        # The `tests`/`test` subpackages of bundled distributions that no bundled code has
+        # imported yet, left out: dotted name -> (distribution, its files, site-relative).
+        self.unreached_tests: dict[str, tuple[Distribution, list[str]]] = {}
 
     # -- lookup -------------------------------------------------------------------------------
 
     def excluded(self, name: str) -> bool:
-        return any(name == e or name.startswith(e + ".") for e in self.excludes)
+        """Left out by --exclude-module: the name, or a package above it, is one of the names
+        given or matches one of the patterns (fnmatch's, where `*` also spans dots)."""
+        if any(name == e or name.startswith(e + ".") for e in self._exclude_names):
+            return True
+        if not self._exclude_patterns:
+            return False
+        parts = name.split(".")
+        return any(fnmatch.fnmatchcase(".".join(parts[:i]), pattern)
+                   for i in range(1, len(parts) + 1) for pattern in self._exclude_patterns)
 
     def find(self, name: str) -> Module | None:
         """Locate `name` without importing it; None when the target cannot import it."""
@@ -296,7 +317,8 @@ class ModuleGraph:
         lazy, a fallback, a find_spec probe), from every module of its distribution, since
         any of them may be imported by a name made at run time (Markdown's extensions):
         python, run from the same environment, would find what they import, so the frozen
-        program must. Test packages inside distributions are bundled but not followed.
+        program must. A distribution's test suites (`tests`/`test` subpackages) come only
+        once bundled code imports them, and their own imports are not followed.
         """
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
@@ -312,9 +334,9 @@ class ModuleGraph:
                 return False
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
-            if mod.origin == "thirdparty":
-                self._add_distribution(mod)  # sets mod.dist, which _scan's policy needs
-            self._scan(mod)
+            # _add_distribution sets mod.dist, which _scan's policy needs.
+            if mod.origin != "thirdparty" or not self._add_distribution(mod):
+                self._scan(mod)
             for implicit in IMPLICIT_IMPORTS.get(sub, ()):
                 self.add(implicit, f"{sub} (implicit)", 0, fatal=False, program=False)
             for hinted in hinted_imports(sub):
@@ -451,21 +473,26 @@ class ModuleGraph:
 
     # -- distributions --------------------------------------------------------------------
 
-    def _add_distribution(self, mod: Module) -> None:
-        """Bundle the whole distribution `mod` came from, and follow its modules' imports."""
+    def _add_distribution(self, mod: Module) -> bool:
+        """Bundle the whole distribution `mod` came from, and follow its modules' imports.
+
+        True if `mod` is in one of its test suites, whose imports are not followed."""
         anchor = mod.path or (mod.search_locations[0] if mod.search_locations else "")
         try:
             dist = self.index.owner(anchor)
         except DistributionError as e:
             self.problems.append(Problem(mod.name, "", 0, True, text=str(e)))
-            return
+            return False
         if dist is not None and dist.editable_root:
             # Its code stays where the project is, module by module, like the program's;
             # what the install put in site-packages is only its metadata.
             self._bundle_distribution(dist, f"for {mod.name}", metadata_only=True)
+            return False
         elif dist is not None:
             mod.dist = dist.name
             self._bundle_distribution(dist, f"for {mod.name}")
+            return self._bring_back_tests(mod.name, f"for {mod.name}")
+        return False
 
     def _bundle_distribution(self, dist: Distribution, why: str,
                              metadata_only: bool = False) -> None:
@@ -486,20 +513,33 @@ class ModuleGraph:
             self._add_requirements(dist)
             return
         reason = f"{dist.name} (whole distribution, {why})"
-        members: list[Module] = []
-        data_files: list[str] = []
+        rels: list[str] = []
         vendored: list[str] = []
-        cython_sources: list[str] = []
         for rel in dist.files:
-            full = os.path.join(dist.site_dir, rel)
             if rel.startswith(dist.dist_info + "/"):
-                self.data[rel] = full
-                continue
-            if rel.split("/")[0].endswith(".libs"):
+                self.data[rel] = os.path.join(dist.site_dir, rel)
+            elif rel.split("/")[0].endswith(".libs"):
                 # auditwheel's vendored libraries: from memory they come in as the
                 # extensions' needed libraries; unpacked, beside the package as in site.
                 vendored.append(rel)
-                continue
+            else:
+                tests = tests_package_dir(rel)
+                if tests is None or tests.replace("/", ".") in self.modules:
+                    rels.append(rel)
+                else:
+                    self.unreached_tests.setdefault(tests.replace("/", "."), (dist, []))[1] \
+                        .append(rel)
+        dist.vendored = vendored
+        self._take_files(dist, rels, reason)
+        self._add_requirements(dist)
+
+    def _take_files(self, dist: Distribution, rels: list[str], reason: str) -> None:
+        """Bundle these files of `dist` (site-relative): its modules, with the imports of
+        every one outside its test suites followed, and its data files."""
+        members: list[Module] = []
+        cython_sources: list[str] = []
+        for rel in rels:
+            full = os.path.join(dist.site_dir, rel)
             if is_build_only(rel):
                 if rel.endswith((".pyx", ".pxi")) and not is_test_path(rel):
                     cython_sources.append(full)
@@ -510,7 +550,7 @@ class ModuleGraph:
                     self.data[rel] = full
                     self.data_dist[rel] = dist.name
                     if not is_test_path(rel) and not is_documentation(rel):
-                        data_files.append(rel)
+                        dist.data_files.append(rel)
                 continue
             name, kind = found
             if self.excluded(name):
@@ -528,13 +568,29 @@ class ModuleGraph:
                             dist.name)
             self.modules[name] = member
             members.append(member)
-        dist.data_files, dist.vendored = data_files, vendored
         for member in members:
             if not is_test_path(os.path.relpath(member.path, dist.site_dir)):
                 self._scan(member)
         for source in cython_sources:
             self._scan_cython(source, dist)
-        self._add_requirements(dist)
+
+    def _bring_back_tests(self, name: str, why: str) -> bool:
+        """Bundle the left-out test suite `name` lies in, whole; False if it lies in none.
+
+        A distribution's `tests` subpackages are left out when it is bundled (see
+        _bundle_distribution): nothing of the distribution imports them, so no code of the
+        program can reach them. Once bundled code does import one (or --include-module,
+        --collect or a traced run names it), python would find all of it, data files
+        included, so all of it comes back; as a test suite, its own imports are not followed.
+        """
+        parts = name.split(".")
+        for i in range(2, len(parts) + 1):
+            entry = self.unreached_tests.pop(".".join(parts[:i]), None)
+            if entry is not None:
+                dist, rels = entry
+                self._take_files(dist, rels, f"{dist.name} (test suite, {why})")
+                return True
+        return False
 
     def _add_requirements(self, dist: Distribution) -> None:
         """What it declares it needs, even if no import shows it (cryptography's Rust code

@@ -73,6 +73,8 @@ BARE = VenvSpec("bare")
 # Real programs' packages (issue 8), 3.11 only: web frameworks, parsers, locale data, mypyc,
 # the scientific stack.
 WIDE = VenvSpec("wide", "requirements-wide.txt")
+# Distributions that ship test suites inside their packages (tests/test_tests_exclusion.py).
+SUITES = VenvSpec("suites", "requirements-suites.txt", ("suiteship",))
 
 # The minor version that gets the full venv; the others get the small one.
 FULL_MINOR = 11

@@ -1,0 +1,3 @@
+"""An optional part, for the glob exclusion test."""
+
+NAME = "extra_b"

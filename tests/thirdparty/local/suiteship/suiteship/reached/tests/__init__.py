@@ -1,0 +1,1 @@
+"""A test suite that the package's own code imports: it must be bundled."""

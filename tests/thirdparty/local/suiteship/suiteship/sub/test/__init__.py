@@ -1,0 +1,1 @@
+"""A suite named test, not tests."""

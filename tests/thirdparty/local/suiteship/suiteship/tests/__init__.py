@@ -1,0 +1,1 @@
+"""The package's own test suite: nothing imports it."""
