@@ -121,6 +121,24 @@ class _Context:
 # (import_module, __import__) or looked up (find_spec: the program may import it next).
 _IMPORTING_CALLS = {"import_module", "__import__"}
 _LOOKUP_CALLS = {"find_spec", "find_loader", "find_module"}
+# Resource APIs whose first argument, a string literal, is a package they import by name:
+# `importlib.resources.files("myapp.data")` imports myapp.data, a data-only package that no
+# import statement may name; so do pkgutil.get_data and pkg_resources' resource_* functions.
+# Keyed by the module that offers them; a call counts when made through that module's name
+# (`importlib.resources.files(...)`, `pkgutil.get_data(...)`) or through a name imported
+# from it (`from importlib.resources import files`), so an unrelated `files("x")` is not one.
+_RESOURCE_CALLS = {
+    "importlib.resources": {"files", "read_text", "read_binary", "open_text", "open_binary",
+                            "path", "contents", "is_resource"},
+    "importlib_resources": {"files", "read_text", "read_binary", "open_text", "open_binary",
+                            "path", "contents", "is_resource"},
+    "pkgutil": {"get_data"},
+    "pkg_resources": {"resource_string", "resource_stream", "resource_filename",
+                      "resource_exists", "resource_isdir", "resource_listdir"},
+}
+# The last part of a module's name as code spells it before the function: `resources.files`
+# after `from importlib import resources`, `importlib_resources.files`.
+_RESOURCE_RECEIVERS = {name.rpartition(".")[2]: name for name in _RESOURCE_CALLS}
 
 
 class _Scanner:
@@ -134,6 +152,8 @@ class _Scanner:
         self.result = ScanResult()
         # Items: (node, context) to visit, or a callable to run when the walk reaches it.
         self.stack: list = []
+        # Local names bound to resource functions by `from importlib.resources import files`.
+        self.resource_names: set[str] = set()
 
     def _add(self, name: str | None, node: ast.AST, ctx: _Context, fromlist=(),
              dynamic=False) -> None:
@@ -171,6 +191,9 @@ class _Scanner:
         if isinstance(node, ast.ImportFrom):
             name = resolve_relative(node.module or "", node.level, self.package)
             self._add(name, node, ctx, [a.name for a in node.names if a.name != "*"])
+            offered = _RESOURCE_CALLS.get(name or "", set())
+            self.resource_names.update(a.asname or a.name for a in node.names
+                                       if a.name in offered)
             return []
         if isinstance(node, ast.Call):
             self._visit_call(node, ctx)
@@ -195,9 +218,24 @@ class _Scanner:
             return [(node.test, ctx)] + [(n, branch) for n in [*node.body, *node.orelse]]
         return None
 
+    def _is_resource_call(self, func: ast.expr) -> bool:
+        """`func` is one of _RESOURCE_CALLS, called through its module or an imported name."""
+        if isinstance(func, ast.Name):
+            return func.id in self.resource_names
+        if not isinstance(func, ast.Attribute):
+            return False
+        receiver = func.value
+        last = receiver.attr if isinstance(receiver, ast.Attribute) else \
+            getattr(receiver, "id", None)
+        module = _RESOURCE_RECEIVERS.get(last or "")
+        return module is not None and func.attr in _RESOURCE_CALLS[module]
+
     def _visit_call(self, node: ast.Call, ctx: _Context) -> None:
         func = node.func
         fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if node.args and self._is_resource_call(func):
+            self._add_resource_package(node, ctx)
+            return
         if fname not in _IMPORTING_CALLS and fname not in _LOOKUP_CALLS or not node.args:
             return
         arg = node.args[0]
@@ -216,6 +254,19 @@ class _Scanner:
         if target and all(p.isidentifier() for p in target.split(".")):
             lookup = fname in _LOOKUP_CALLS  # asks whether it is there: may well not be
             self._add(target, node, ctx.but(optional=ctx.optional or lookup), dynamic=True)
+
+    def _add_resource_package(self, node: ast.Call, ctx: _Context) -> None:
+        """The package a resource call names: imported by the call, so bundled. Optional, as
+        a lookup is: the call may be guarded, or name a package of another installation."""
+        arg = node.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return  # files(__package__), files(module): the module is imported already
+        target = arg.value
+        if target.startswith("."):
+            level = len(target) - len(target.lstrip("."))
+            target = resolve_relative(target.lstrip("."), level, self.package) or ""
+        if target and all(p.isidentifier() for p in target.split(".")):
+            self._add(target, node, ctx.but(optional=True), dynamic=True)
 
     def _visit_try(self, node, ctx: _Context) -> list:
         catches = [h for h in node.handlers if _handler_catches_import_error(h)]

@@ -104,3 +104,32 @@ def test_syntax_error_is_raised_with_location():
     with pytest.raises(SyntaxError) as info:
         scan("def broken(:\n")
     assert info.value.lineno == 1
+
+
+def test_resource_calls_name_the_package_they_import():
+    """files("pkg.data") and its kin import the package: a found, optional, dynamic import."""
+    refs, _ = scan("""
+        import importlib.resources, pkgutil, pkg_resources
+        from importlib import resources
+        from importlib.resources import files as res
+        importlib.resources.files("app_pkg.data")
+        resources.read_text("app_pkg.text", "a.txt")
+        res("tzdata.zoneinfo")
+        pkgutil.get_data("app_pkg.tmpl", "t.html")
+        pkg_resources.resource_filename("app_pkg.bin", "tool")
+        importlib_resources.files(__package__)
+    """)
+    for name in ("app_pkg.data", "app_pkg.text", "tzdata.zoneinfo", "app_pkg.tmpl",
+                 "app_pkg.bin"):
+        assert refs[name].optional and refs[name].dynamic, name
+
+
+def test_unrelated_calls_of_the_same_names_are_not_imports():
+    """A `files("x")` or `obj.get_data("y")` that is not a resource API names no module."""
+    refs, _ = scan("""
+        def files(name): return name
+        files("not_a_module")
+        loader.get_data("not_either")
+        os.path("nor_this")
+    """)
+    assert not {"not_a_module", "not_either", "nor_this"} & set(refs)
