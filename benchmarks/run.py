@@ -50,6 +50,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import stat
 import statistics
 import subprocess
@@ -358,14 +359,23 @@ class Tool:
             out.unlink()
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=self.work,
-                                  timeout=self.timeout, stdin=subprocess.DEVNULL)
+            # A session of its own, so that a build stopped for taking too long goes with its
+            # compilers (Nuitka's scons runs gcc in processes of its own).
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env=env, cwd=self.work,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as e:
+            return Built(None, 0.0, f"build failed: {e}")
+        try:
+            stdout, stderr = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return Built(None, time.perf_counter() - start,
                          f"build too slow: stopped after {self.timeout:.0f} s")
         seconds = time.perf_counter() - start
         if proc.returncode != 0 or not out.is_file():
-            return Built(None, seconds, f"build failed: {first_line(proc.stderr + proc.stdout)}")
+            return Built(None, seconds, f"build failed: {first_line(stderr + stdout)}")
         return Built(out, seconds)
 
 
