@@ -1,9 +1,10 @@
-"""freezer side by side with PyInstaller (and Nuitka, when installed) and plain python.
+"""freezer side by side with PyInstaller, Nuitka and plain python.
 
 One command, from the repository root, after `pip install -e '.[benchmark]'`:
 
-    .venv/bin/python benchmarks/run.py            # full run, CPython 3.11: ~15 minutes
+    .venv/bin/python benchmarks/run.py            # full run, CPython 3.11: an hour or more
     .venv/bin/python benchmarks/run.py --quick    # smoke test: stdlib programs, fewer runs
+    .venv/bin/python benchmarks/run.py --programs typer --tools freezer,nuitka
 
 It builds every program in benchmarks/programs/ with each tool for the target interpreter and
 measures, for each binary, against the same program under python:
@@ -12,22 +13,30 @@ measures, for each binary, against the same program under python:
   tools' binaries (the order rotating every round), so a slow spell of a shared machine hits
   all alike;
 * first start: freezer with FREEZER_CACHE_DIR pointing at a new, empty directory each time
-  (it unpacks libpython there); PyInstaller onefile extracts on every start anyway, and gets a
-  new, empty TMPDIR the same way;
+  (it unpacks libpython there); PyInstaller and Nuitka onefile extract on every start anyway,
+  and get a new, empty TMPDIR the same way;
+* bytes written on first start: one more start with a new, empty cache directory and TMPDIR,
+  whose contents are summed while the binary runs (every few ms: the peak, since onefile
+  builds remove their extraction directory at exit) and once after it exits (what is kept);
 * peak RSS, from GNU time (see `peak_rss_kb` for why not from this process's wait4);
 * binary size;
 * build time, cold (freezer: a new empty FREEZER_CACHE_DIR; PyInstaller: new work and config
-  directories) and warm (the same caches again).
+  directories; Nuitka: a new NUITKA_CACHE_DIR, which holds its ccache) and warm (the same
+  caches again).
 
 The baseline is `python -I -S prog.py` for standard-library programs, and the same script under
-the benchmark venv's python for third-party ones (site-packages is needed there). The ratios are
+the program's venv python for third-party ones (site-packages is needed there). The ratios are
 the headline; the absolute times depend on the machine. Results go to benchmarks/results/
 (latest.md, latest.png, latest.json; quick.* for --quick). Nothing here asserts anything about
-the numbers; a build or a run that fails is recorded as such and the benchmark goes on.
+the numbers; a build or a run that fails (or a Nuitka build that takes longer than
+--nuitka-timeout) is recorded as such and the benchmark goes on.
 
-PyInstaller (and the third-party packages) come from a venv of the target interpreter, made
-once under ~/.cache/freezer-bench/venvs/ from PyPI. Its PyInstaller version is the one the
-`benchmark` extra installed next to freezer, so the extra decides what is compared.
+Each program has a requirements.txt beside it, and gets a venv of the target interpreter made
+from that file alone (under ~/.cache/freezer-bench/venvs/, keyed by the requirements and the
+interpreter), so no program is frozen with another's packages in sight. PyInstaller and Nuitka
+are installed into that same venv, since they must run on the interpreter they bundle and see
+the program's packages; their versions are the ones the `benchmark` extra installed next to
+freezer, so the extra decides what is compared.
 """
 
 from __future__ import annotations
@@ -35,11 +44,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import glob
+import hashlib
 import json
 import os
 import platform
 import re
 import shutil
+import signal
+import stat
 import statistics
 import subprocess
 import sys
@@ -58,27 +70,45 @@ RESULTS_DIR = BENCH / "results"
 CACHE = Path(os.environ.get("FREEZER_BENCH_CACHE", Path.home() / ".cache" / "freezer-bench"))
 DEFAULT_TARGET = "3.11"
 GNU_TIME = "/usr/bin/time"
-THIRD_PARTY = ["requests", "rich", "click", "numpy"]
 LARGEST = 8  # entries listed per freezer binary in the results
+# What each compared tool needs installed in a program's venv, besides the program's packages:
+# Nuitka's onefile compresses its payload with zstandard (without it, it stores it as is).
+BUILD_TOOLS = {"pyinstaller": ("pyinstaller",), "nuitka": ("nuitka", "zstandard")}
+TOOL_KEYS = ("freezer", "pyinstaller", "nuitka")  # what --tools names
+RUN_TIMEOUT = 300.0  # seconds one start may take before it is recorded as a failed run
 
 
 # --- what is measured ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Program:
-    """One benchmark program: a script under benchmarks/programs/."""
+    """One benchmark program: a script under benchmarks/programs/<dir>/, with the
+    requirements.txt beside it that its venv is made from (comments only: stdlib alone)."""
 
     name: str
     script: str  # relative to PROGRAMS_DIR
-    third_party: bool = False
     args: tuple[str, ...] = ()
+
+    @property
+    def requirements(self) -> list[str]:
+        """The requirement lines, without comments and blanks: what keys the venv, so that a
+        reworded comment does not make a new one."""
+        path = PROGRAMS_DIR / Path(self.script).parent / "requirements.txt"
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+        return [line for line in lines if line]
+
+    @property
+    def third_party(self) -> bool:
+        return bool(self.requirements)
 
 
 PROGRAMS = [
     Program("hello", "hello/hello.py"),
     Program("cli (argparse+json+pathlib)", "cli/cli.py", args=(".",)),
-    Program("requests+rich+click", "richcli/richcli.py", third_party=True),
-    Program("numpy", "numpy_stats/numpy_stats.py", third_party=True),
+    Program("requests+rich+click", "richcli/richcli.py"),
+    Program("numpy", "numpy_stats/numpy_stats.py"),
+    Program("pandas+scipy", "pandas_scipy/pandas_scipy.py"),
+    Program("typer+rich+pydantic+httpx", "depcli/depcli.py", args=("list", "--limit", "5")),
 ]
 
 
@@ -94,6 +124,8 @@ class Row:
     rss_mb: float | None = None
     rss_exact: bool = True  # False: an upper bound (no GNU time; see peak_rss_kb)
     size_mb: float | None = None
+    first_write_mb: float | None = None  # peak bytes under the fresh cache dir and TMPDIR
+    first_kept_mb: float | None = None  # what of it is still there once the binary exited
     build_cold_s: float | None = None
     build_warm_s: float | None = None
     breakdown: dict[str, float] = field(default_factory=dict)  # payload MB per kind (freezer)
@@ -106,7 +138,6 @@ class Target:
 
     python: str  # the base interpreter (pyenv's)
     version: str
-    venv_python: str  # python of the benchmark venv (PyInstaller, third-party packages)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -155,33 +186,99 @@ def first_line(text: str) -> str:
     return (errors or lines or ["no output"])[-1][:160]
 
 
-def pyinstaller_version() -> str:
-    """The PyInstaller the `benchmark` extra installed here; the venv gets the same one."""
+def host_version(dist: str) -> str | None:
+    """The version of `dist` the `benchmark` extra installed next to freezer, or None: the
+    programs' venvs get that same version, so the extra picks what is compared."""
     try:
-        return metadata.version("pyinstaller")
+        return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        sys.exit("run.py: PyInstaller is not installed: pip install -e '.[benchmark]'")
+        return None
 
 
-def bench_venv(python: str, version: str, with_third_party: bool) -> str:
-    """A venv of the target interpreter with PyInstaller (and the third-party packages), made
-    once and reused: PyInstaller must run on the interpreter it bundles."""
-    pyi = pyinstaller_version()
-    venv = CACHE / "venvs" / f"cpython-{version}-pyinstaller-{pyi}"
-    vpy = venv / "bin" / "python"
-    marker = venv / ("ready-full" if with_third_party else "ready")
-    if marker.exists() or (venv / "ready-full").exists():
-        return str(vpy)
-    log(f"making the benchmark venv {venv} (PyInstaller {pyi}) ...")
-    if not vpy.exists():
-        subprocess.run([python, "-m", "venv", str(venv)], check=True)
-    wanted = [f"pyinstaller=={pyi}", *(THIRD_PARTY if with_third_party else [])]
-    proc = subprocess.run([str(vpy), "-m", "pip", "install", "-q", *wanted],
-                          capture_output=True, text=True, env=clean_env())
+@dataclass
+class Venv:
+    """A program's venv: its python, and what is installed in it (for the results)."""
+
+    path: Path
+    error: str = ""  # why it could not be made; the program's rows then say so
+
+    @property
+    def python(self) -> str:
+        return str(self.path / "bin" / "python")
+
+    def packages(self) -> dict[str, str]:
+        """Name → version of everything installed, as pip sees it after the last install."""
+        frozen = self.path / "installed.txt"
+        if not frozen.is_file():
+            return {}
+        return dict(line.split("==", 1) for line in frozen.read_text().splitlines()
+                    if "==" in line)
+
+
+def pip_install(venv: Venv, wanted: list[str]) -> str:
+    """Install into the venv; empty on success, else the tail of pip's complaint. Records what
+    is installed afterwards, since a later install may move a shared dependency."""
+    proc = subprocess.run([venv.python, "-m", "pip", "install", "-q", "--prefer-binary",
+                           "--disable-pip-version-check", *wanted],
+                          capture_output=True, text=True, env=clean_env(), check=False,
+                          stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
-        sys.exit(f"run.py: pip install {' '.join(wanted)} failed:\n{proc.stderr[-2000:]}")
-    marker.touch()
-    return str(vpy)
+        return f"pip install {' '.join(wanted)} failed: {first_line(proc.stderr)}"
+    record_installed(venv)
+    return ""
+
+
+def record_installed(venv: Venv) -> None:
+    """Write what pip sees installed to installed.txt, read back by Venv.packages."""
+    frozen = subprocess.run([venv.python, "-m", "pip", "freeze", "--all",
+                             "--disable-pip-version-check"], capture_output=True, text=True,
+                            env=clean_env(), check=False)
+    (venv.path / "installed.txt").write_text(frozen.stdout)
+
+
+def program_venv(program: Program, target: Target) -> Venv:
+    """The venv of the target interpreter with only the program's requirements, made once and
+    reused. Keyed by the requirement lines and the interpreter (its real path and version), so
+    programs with the same requirements (the stdlib ones: none) share one."""
+    key = "\n".join([os.path.realpath(target.python), target.version, *program.requirements])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    venv = Venv(CACHE / "venvs" / f"cpython-{target.version}-{digest}")
+    if (venv.path / "ready").exists():
+        return venv
+    log(f"   making the venv {venv.path} ({' '.join(program.requirements) or 'no packages'})")
+    shutil.rmtree(venv.path, ignore_errors=True)  # a half-made one from an interrupted run
+    proc = subprocess.run([target.python, "-m", "venv", str(venv.path)], capture_output=True,
+                          text=True, env=clean_env(), check=False)
+    if proc.returncode != 0:
+        venv.error = f"venv failed: {first_line(proc.stderr)}"
+        return venv
+    (venv.path / "requirements.txt").write_text("\n".join(program.requirements) + "\n")
+    if program.requirements:
+        venv.error = pip_install(venv, ["-r", str(venv.path / "requirements.txt")])
+    else:
+        record_installed(venv)
+    if not venv.error:
+        (venv.path / "ready").touch()
+    return venv
+
+
+def install_tool(venv: Venv, key: str) -> str:
+    """Put a build tool (and what it needs) into the venv at the host's versions, once; empty
+    when it is there, else why not."""
+    wanted = []
+    for dist in BUILD_TOOLS[key]:
+        version = host_version(dist)
+        if version is None:
+            return f"{dist} is not installed here (pip install -e '.[benchmark]')"
+        wanted.append(f"{dist}=={version}")
+    marker = venv.path / ("with-" + "-".join(wanted).replace("==", "-"))
+    if marker.exists():
+        return ""
+    log(f"   installing {' '.join(wanted)} into {venv.path.name} ...")
+    error = pip_install(venv, wanted)
+    if not error:
+        marker.touch()
+    return error
 
 
 def python_version(python: str) -> str:
@@ -233,16 +330,21 @@ class Tool:
     """A way of turning a script into one executable file, with caches that can be reset."""
 
     name = ""
+    key = ""  # what --tools calls it
+    needs = ""  # the BUILD_TOOLS entry it installs into the program's venv, if any
+    max_warm_builds: int | None = None  # fewer warm builds than --warm-builds (Nuitka: slow)
+    timeout = 1800.0  # seconds a build may take before it is recorded as too slow
 
     def __init__(self, target: Target, work: Path) -> None:
         self.target = target
         self.work = work / re.sub(r"\W+", "-", self.name).strip("-")
 
-    def available(self) -> str:
-        """Empty when the tool can be used, else why not (shown in the results)."""
-        return ""
+    def prepare(self, venv: Venv) -> str:
+        """Make the tool usable for a program built from this venv; empty when it is, else
+        why not (shown in the results)."""
+        return install_tool(venv, self.needs) if self.needs else ""
 
-    def build(self, program: Program, cold: bool) -> Built:
+    def build(self, program: Program, venv: Venv, cold: bool) -> Built:
         raise NotImplementedError
 
     def first_start_env(self, scratch: Path) -> dict[str, str]:
@@ -252,21 +354,28 @@ class Tool:
     def warm_env(self) -> dict[str, str]:
         return {}
 
-    def python_for(self, program: Program) -> str:
-        return self.target.venv_python if program.third_party else self.target.python
-
     def _timed_build(self, cmd: list[str], env: dict[str, str], out: Path) -> Built:
         if out.exists():
             out.unlink()
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=self.work,
-                                  timeout=1800, stdin=subprocess.DEVNULL)
+            # A session of its own, so that a build stopped for taking too long goes with its
+            # compilers (Nuitka's scons runs gcc in processes of its own).
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env=env, cwd=self.work,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as e:
+            return Built(None, 0.0, f"build failed: {e}")
+        try:
+            stdout, stderr = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            return Built(None, time.perf_counter() - start, "build timed out")
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return Built(None, time.perf_counter() - start,
+                         f"build too slow: stopped after {self.timeout:.0f} s")
         seconds = time.perf_counter() - start
         if proc.returncode != 0 or not out.is_file():
-            return Built(None, seconds, f"build failed: {first_line(proc.stderr + proc.stdout)}")
+            return Built(None, seconds, f"build failed: {first_line(stderr + stdout)}")
         return Built(out, seconds)
 
 
@@ -274,16 +383,19 @@ class Freezer(Tool):
     """This project, run by the interpreter running the benchmark (it has pyelftools)."""
 
     name = "freezer"
+    key = "freezer"
     options: tuple[str, ...] = ()
 
-    def build(self, program: Program, cold: bool) -> Built:
+    def build(self, program: Program, venv: Venv, cold: bool) -> Built:
         self.work.mkdir(parents=True, exist_ok=True)
         cache = self.work / f"build-cache-{slug(program)}{''.join(self.options)}"
         if cold:
             shutil.rmtree(cache, ignore_errors=True)
         out = self.work / (slug(program) + "".join(self.options))
+        # The stdlib programs are frozen from the bare interpreter, like their baseline.
+        python = venv.python if program.third_party else self.target.python
         cmd = [sys.executable, "-m", "freezer", str(PROGRAMS_DIR / program.script), "-o",
-               str(out), "--python", self.python_for(program), "-q", *self.options]
+               str(out), "--python", python, "-q", *self.options]
         env = clean_env(FREEZER_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
         return self._timed_build(cmd, env, out)
 
@@ -302,20 +414,23 @@ class FreezerPruned(Freezer):
 
 
 class PyInstaller(Tool):
-    """PyInstaller --onefile, from the benchmark venv, optionally with --strip."""
+    """PyInstaller --onefile, from the program's venv, optionally with --strip."""
+
+    key = "pyinstaller"
+    needs = "pyinstaller"
 
     def __init__(self, target: Target, work: Path, strip: bool) -> None:
         self.strip = strip
         self.name = "PyInstaller --strip" if strip else "PyInstaller"
         super().__init__(target, work)
 
-    def build(self, program: Program, cold: bool) -> Built:
+    def build(self, program: Program, venv: Venv, cold: bool) -> Built:
         base = self.work / slug(program)
         if cold:
             shutil.rmtree(base, ignore_errors=True)
         for d in ("dist", "build", "spec", "config"):
             (base / d).mkdir(parents=True, exist_ok=True)
-        cmd = [self.target.venv_python, "-m", "PyInstaller", "--onefile", "--noconfirm",
+        cmd = [venv.python, "-m", "PyInstaller", "--onefile", "--noconfirm",
                "--log-level", "ERROR", "--name", slug(program),
                "--distpath", str(base / "dist"), "--workpath", str(base / "build"),
                "--specpath", str(base / "spec"), *(["--strip"] if self.strip else []),
@@ -329,26 +444,38 @@ class PyInstaller(Tool):
 
 
 class Nuitka(Tool):
-    """Nuitka --onefile, when the benchmark venv has it (it is not installed by default: a
-    build takes about a minute per program and needs a C compiler toolchain of its own)."""
+    """Nuitka --onefile, from the program's venv: it compiles the program and every module it
+    imports to C, so a build takes minutes (hello: over two on a loaded 2-core machine) and
+    needs a C compiler and patchelf. One warm build only, and a build beyond --nuitka-timeout
+    is recorded as too slow."""
 
     name = "Nuitka"
+    key = "nuitka"
+    needs = "nuitka"
+    max_warm_builds = 1
 
-    def available(self) -> str:
-        proc = subprocess.run([self.target.venv_python, "-m", "nuitka", "--version"],
-                              capture_output=True, text=True, env=clean_env(), check=False)
-        return "" if proc.returncode == 0 else "not installed in the benchmark venv"
+    def prepare(self, venv: Venv) -> str:
+        missing = [t for t in ("gcc", "patchelf") if not shutil.which(t)]
+        if missing:
+            return f"needs {' and '.join(missing)} on PATH"
+        return super().prepare(venv)
 
-    def build(self, program: Program, cold: bool) -> Built:
+    def build(self, program: Program, venv: Venv, cold: bool) -> Built:
         base = self.work / slug(program)
         if cold:
             shutil.rmtree(base, ignore_errors=True)
         (base / "cache").mkdir(parents=True, exist_ok=True)
-        cmd = [self.target.venv_python, "-m", "nuitka", "--onefile", "--quiet",
+        cmd = [venv.python, "-m", "nuitka", "--onefile", "--quiet",
                "--assume-yes-for-downloads", f"--output-dir={base}",
                f"--output-filename={slug(program)}", str(PROGRAMS_DIR / program.script)]
+        # Its cache directory holds its ccache (when ccache is installed) and its bytecode
+        # cache: what makes a warm build faster.
         env = clean_env(NUITKA_CACHE_DIR=str(base / "cache"))
         return self._timed_build(cmd, env, base / slug(program))
+
+    def first_start_env(self, scratch: Path) -> dict[str, str]:
+        # Onefile extracts into {TEMP}/onefile_<pid>_<time>/, {TEMP} being $TMPDIR.
+        return {"TMPDIR": str(scratch)}
 
 
 def slug(program: Program) -> str:
@@ -371,12 +498,60 @@ class Subject:
 def timed_run(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     """Wall time of one start in ms; output to /dev/null so that no pipe is part of it."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False,
+                              timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{cmd[0]} ran longer than {RUN_TIMEOUT:.0f} s") from None
     elapsed = (time.perf_counter() - start) * 1000
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}")
     return elapsed
+
+
+def tree_bytes(root: Path) -> int:
+    """Bytes in the regular files under root (their sizes, not the blocks they take; links
+    are not followed or counted). Files may vanish while it walks: a onefile binary removes
+    its extraction directory at exit."""
+    total = 0
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
+
+
+def first_start_writes(cmd: list[str], env: dict[str, str], cwd: Path, scratch: Path
+                       ) -> tuple[int, int]:
+    """Bytes a first start writes, as (peak while it runs, kept after it exits).
+
+    env points TMPDIR and the tool's run-time cache into scratch, new and empty, so whatever
+    the run writes for itself lands there: freezer's cache (kept, reused by later
+    starts), PyInstaller's _MEI* and Nuitka's onefile_* extraction directories (removed at
+    exit). Those are only visible while the program runs, so the directory is summed every
+    few ms until it exits; extraction finishes before the program's own code starts, so the
+    peak seen is all of it unless the program ends within one poll of that (then it is a
+    lower bound)."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    peak, deadline = 0, time.monotonic() + RUN_TIMEOUT
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"{cmd[0]} ran longer than {RUN_TIMEOUT:.0f} s")
+        peak = max(peak, tree_bytes(scratch))
+        time.sleep(0.002)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}")
+    kept = tree_bytes(scratch)
+    return max(peak, kept), kept
 
 
 def peak_rss_kb(cmd: list[str], env: dict[str, str], cwd: Path, scratch: Path
@@ -393,7 +568,8 @@ def peak_rss_kb(cmd: list[str], env: dict[str, str], cwd: Path, scratch: Path
     if os.access(GNU_TIME, os.X_OK):
         out = scratch / "time.out"
         subprocess.run([GNU_TIME, "-f", "%M", "-o", str(out), *cmd], env=env, cwd=cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       timeout=RUN_TIMEOUT)
         return float(out.read_text().split()[-1]), True
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -446,8 +622,9 @@ def short_name(entry: str) -> str:
 
 
 def measure_program(program: Program, target: Target, tools: list[Tool], opts: argparse.Namespace,
-                    work: Path) -> list[Row]:
-    """Build the program with every tool, check every binary, and measure them all together."""
+                    work: Path, venvs: dict[str, dict[str, str]]) -> list[Row]:
+    """Build the program with every tool, check every binary, and measure them all together.
+    What its venv holds goes into venvs (by program name), for the results."""
     log(f"\n== {program.name}")
     script = PROGRAMS_DIR / program.script
     run_dir = work / "cwd" / slug(program)  # a few files for the cli to summarise
@@ -455,9 +632,16 @@ def measure_program(program: Program, target: Target, tools: list[Tool], opts: a
     for i, text in enumerate(["alpha\n", "beta beta\n", '{"k": 1}\n']):
         (run_dir / f"file{i}{'.json' if i == 2 else '.txt'}").write_text(text)
 
+    # A venv only when something needs one: the stdlib programs frozen by freezer alone do not.
+    venv = Venv(Path(target.python).parent.parent)
+    if program.third_party or any(tool.needs for tool in tools):
+        venv = program_venv(program, target)
     if program.third_party:
         base = Subject(Row(program.name, "python (venv)"),
-                       [target.venv_python, str(script), *program.args], clean_env())
+                       [venv.python, str(script), *program.args], clean_env())
+        if venv.error:
+            base.row.status = venv.error
+            return [base.row]
     else:
         base = Subject(Row(program.name, "python -I -S"),
                        [target.python, "-I", "-S", str(script), *program.args], clean_env())
@@ -472,22 +656,25 @@ def measure_program(program: Program, target: Target, tools: list[Tool], opts: a
     for tool in tools:
         row = Row(program.name, tool.name)
         rows.append(row)
-        why = tool.available()
+        why = venv.error or tool.prepare(venv)
         if why:
             row.status = why
+            log(f"   {tool.name}: {why}")
             continue
         log(f"   {tool.name}: cold build ...")
-        cold = tool.build(program, cold=True)
+        cold = tool.build(program, venv, cold=True)
         row.build_cold_s = cold.seconds
         if cold.binary is None:
             row.status = cold.error
             log(f"   {tool.name}: {cold.error}")
             continue
+        log(f"   {tool.name}: cold build {cold.seconds:.1f} s")
         warm, binary = [], cold.binary
-        for _ in range(opts.warm_builds):
-            built = tool.build(program, cold=False)
+        for _ in range(min(opts.warm_builds, tool.max_warm_builds or opts.warm_builds)):
+            built = tool.build(program, venv, cold=False)
             if built.binary is None:
                 row.status = built.error
+                log(f"   {tool.name}: warm build: {built.error}")
                 break
             warm.append(built.seconds)
             binary = built.binary
@@ -498,18 +685,26 @@ def measure_program(program: Program, target: Target, tools: list[Tool], opts: a
         if isinstance(tool, Freezer):
             row.breakdown, row.largest = payload_breakdown(binary)
         env = clean_env(**tool.warm_env())
-        got = subprocess.run([str(binary), *program.args], env=env, cwd=run_dir,
-                             capture_output=True, check=False)
+        try:
+            got = subprocess.run([str(binary), *program.args], env=env, cwd=run_dir,
+                                 capture_output=True, check=False, timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            row.status = f"run failed: ran longer than {RUN_TIMEOUT:.0f} s"
+            continue
         if got.returncode != 0 or got.stdout != expected.stdout:
             row.status = (f"run failed: exit {got.returncode}, "
                           f"{first_line(got.stderr.decode(errors='replace')) or 'wrong output'}")
             log(f"   {tool.name}: {row.status}")
             continue
         subjects.append(Subject(row, [str(binary), *program.args], env, tool))
+    if venv.path.is_relative_to(CACHE):  # what it holds now the build tools are in too
+        venvs[program.name] = venv.packages()
 
     log(f"   warm starts: {opts.runs} interleaved rounds of {len(subjects)} ...")
-    for s in subjects:  # one unrecorded start each: page cache, freezer's run-time cache
-        timed_run(s.cmd, s.env, run_dir)
+    # One unrecorded start each (page cache, freezer's run-time cache), then the rounds.
+    run_rounds(subjects, 1, lambda s: timed_run(s.cmd, s.env, run_dir))
+    for s in subjects:
+        s.samples = []
     run_rounds(subjects, opts.runs, lambda s: timed_run(s.cmd, s.env, run_dir))
     for s in subjects:
         if s.samples:
@@ -526,11 +721,32 @@ def measure_program(program: Program, target: Target, tools: list[Tool], opts: a
         if s.samples:
             s.row.first_ms = statistics.median(s.samples)
 
+    log("   bytes written on first start: one run each ...")
+    for s in binaries:
+        if s.row.status != "ok":
+            continue
+        where = next(scratch)
+        (where / "tmp").mkdir()
+        (where / "cache").mkdir()
+        # PyInstaller's and Nuitka's run-time "cache" is TMPDIR: theirs wins.
+        env = {**s.env, "TMPDIR": str(where / "tmp"), **s.tool.first_start_env(where / "cache")}
+        try:
+            peak, kept = first_start_writes(s.cmd, env, run_dir, where)
+        except RuntimeError as e:
+            s.row.status = f"run failed: {e}"
+            continue
+        s.row.first_write_mb, s.row.first_kept_mb = peak / 1e6, kept / 1e6
+
     log(f"   peak RSS: {opts.rss_runs} runs each ...")
     for s in subjects:
         if s.row.status != "ok":
             continue
-        readings = [peak_rss_kb(s.cmd, s.env, run_dir, work) for _ in range(opts.rss_runs)]
+        try:
+            readings = [peak_rss_kb(s.cmd, s.env, run_dir, work)
+                        for _ in range(opts.rss_runs)]
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            s.row.status = f"run failed: {e}"
+            continue
         s.row.rss_mb = statistics.median(kb for kb, _ in readings) / 1024
         s.row.rss_exact = all(exact for _, exact in readings)
     return rows
@@ -583,15 +799,30 @@ def report_rows(rows: list[Row]) -> list[list[str]]:
                 f"{ratio(r.warm_ms, base.warm_ms)} ({r.warm_ms:.1f} ms)" if r.warm_ms else "–",
                 "–" if is_base or r.first_ms is None else
                 f"{ratio(r.first_ms, base.warm_ms)} ({r.first_ms:.1f} ms)",
-                rss, size,
+                rss, size, writes_cell(r),
                 "–" if r.build_cold_s is None else f"{r.build_cold_s:.2f} s",
                 "–" if r.build_warm_s is None else f"{r.build_warm_s:.2f} s",
             ])
     return out
 
 
+def writes_cell(r: Row) -> str:
+    """Bytes written on first start, and whether they stay (a cache later starts reuse) or
+    go at exit (an extraction every start repeats)."""
+    if r.first_write_mb is None or r.first_kept_mb is None:
+        return "–"
+    if r.first_kept_mb >= 0.99 * r.first_write_mb:
+        fate = "kept"
+    elif r.first_kept_mb < 0.01 * r.first_write_mb:
+        fate = "removed at exit"
+    else:
+        fate = f"{r.first_kept_mb:.1f} MB kept"
+    return f"{r.first_write_mb:.1f} MB ({fate})"
+
+
 HEADER = ["program", "tool", "warm start ×python (median)", "first start ×python",
-          "peak RSS ×python", "size (× PyInstaller --strip)", "build, cold", "build, warm"]
+          "peak RSS ×python", "size (× PyInstaller --strip)", "written on first start",
+          "build, cold", "build, warm"]
 
 # Issue 4's targets: (program, description, row filter, value, limit).
 # (program, what the target says, figure, limit, tool): issue 4's, and issue 8's budgets
@@ -639,17 +870,22 @@ def target_lines(rows: list[Row]) -> list[str]:
     return lines
 
 
-def markdown(rows: list[Row], meta: dict[str, str]) -> str:
+def markdown(rows: list[Row], meta: dict[str, str], venvs: dict[str, dict[str, str]]) -> str:
     out = [f"# Benchmark results ({meta['mode']})", "",
            f"{meta['date']}; {meta['machine']}.  ",
-           f"CPython {meta['python']}, PyInstaller {meta['pyinstaller']}, freezer "
-           f"{meta['commit']}. Warm start: median of {meta['runs']} interleaved runs; first "
-           f"start: median of {meta['first_runs']}; peak RSS: median of {meta['rss_runs']}; "
-           f"build: one cold, median of {meta['warm_builds']} warm.", "",
+           f"CPython {meta['python']}, PyInstaller {meta['pyinstaller']}, Nuitka "
+           f"{meta['nuitka']} ({meta['ccache']}), freezer {meta['commit']}. Warm start: "
+           f"median of {meta['runs']} interleaved runs; first start: median of "
+           f"{meta['first_runs']}; peak RSS: median of {meta['rss_runs']}; build: one cold, "
+           f"median of {meta['warm_builds']} warm (Nuitka: one).", "",
            "Ratios against the same program under python (`python -I -S prog.py`, or the "
-           "benchmark venv's python for third-party programs); absolute figures in "
-           "parentheses. First start: freezer with an empty cache, PyInstaller with an empty "
-           "TMPDIR (onefile extracts on every start).", ""]
+           "program's venv python for third-party programs); absolute figures in "
+           "parentheses. First start: freezer with an empty cache, PyInstaller and Nuitka "
+           "with an empty TMPDIR (onefile extracts on every start). Written on first start: "
+           "the bytes of the files under a new, empty cache directory and TMPDIR, summed "
+           "every few ms while one first start runs (the peak) and after it exits (what is "
+           "kept): freezer's cache stays for later starts; PyInstaller's `_MEI*` and Nuitka's "
+           "`onefile_*` directories are removed at exit and written again on every start.", ""]
     out.append("| " + " | ".join(HEADER) + " |")
     out.append("|" + " --- |" * 2 + " ---: |" * (len(HEADER) - 2))
     for cells in report_rows(rows):
@@ -657,6 +893,12 @@ def markdown(rows: list[Row], meta: dict[str, str]) -> str:
         out.append("| " + " | ".join(cells) + " |")
     if meta.get("skipped"):
         out += ["", meta["skipped"]]
+    if venvs:
+        out += ["", "Each program's venv (its requirements.txt, then the build tools):", ""]
+        for program, packages in venvs.items():
+            listed = ", ".join(f"{k} {v}" for k, v in sorted(packages.items(),
+                                                             key=lambda kv: kv[0].lower()))
+            out.append(f"- {program}: {listed or '–'}")
     out += ["", "## Targets (issue 4, CPython 3.11)", "", *target_lines(rows)]
     breakdowns = [r for r in rows if r.breakdown]
     if breakdowns:
@@ -665,11 +907,12 @@ def markdown(rows: list[Row], meta: dict[str, str]) -> str:
                 "| program | " + " | ".join(kinds) + " |",
                 "| --- |" + " ---: |" * len(kinds)]
         for r in breakdowns:
-            out.append(f"| {r.program} | " + " | ".join(f"{r.breakdown[k]:.2f}" for k in kinds)
-                       + " |")
+            out.append(f"| {r.program}, {r.tool} | "
+                       + " | ".join(f"{r.breakdown[k]:.2f}" for k in kinds) + " |")
         out += ["", "Largest entries (MB, as stored; `.zst` is compressed, the rest is not):", ""]
         for r in breakdowns:
-            out.append(f"- {r.program}: " + ", ".join(f"{n} {mb:.2f}" for n, mb in r.largest))
+            out.append(f"- {r.program}, {r.tool}: "
+                       + ", ".join(f"{n} {mb:.2f}" for n, mb in r.largest))
     return "\n".join(out) + "\n"
 
 
@@ -695,14 +938,17 @@ def chart(rows: list[Row], path: Path, title: str) -> bool:
             "warm": r.warm_ms / b.warm_ms if r.warm_ms and b.warm_ms else None,
             "first": r.first_ms / b.warm_ms if r.first_ms and b.warm_ms else None,
             "rss": r.rss_mb / b.rss_mb if r.rss_mb and b.rss_mb else None,
-            "size": r.size_mb, "build_cold": r.build_cold_s, "build_warm": r.build_warm_s,
+            "size": r.size_mb, "writes": r.first_write_mb,
+            "build_cold": r.build_cold_s, "build_warm": r.build_warm_s,
         }[what]
 
     panels = [("warm", "warm start (× python)", True), ("first", "first start (× python)", True),
               ("rss", "peak RSS (× python)", True), ("size", "binary size (MB)", False),
+              ("writes", "written on first start (MB)", False),
               ("build_cold", "build, cold caches (s)", False),
               ("build_warm", "build, warm caches (s)", False)]
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    fig, axes = plt.subplots(2, 4, figsize=(20, 8.5))
+    axes.flat[-1].axis("off")  # seven panels in a grid of eight
     width = 0.8 / max(len(tools), 1)
     for ax, (what, label, is_ratio) in zip(axes.flat, panels):
         for t, tool in enumerate(tools):
@@ -746,8 +992,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rss-runs", type=int, help="peak-RSS runs per binary (default 3)")
     p.add_argument("--warm-builds", type=int, help="warm builds per tool (default 3)")
     p.add_argument("--programs", help="comma-separated names of programs to run (a prefix "
-                   "of each name is enough: hello,cli,requests,numpy)")
-    p.add_argument("--no-pyinstaller", action="store_true", help="freezer and python only")
+                   "of each name is enough: hello,cli,requests,numpy,pandas,typer)")
+    p.add_argument("--tools", help="comma-separated tools to compare with python, of "
+                   f"{','.join(TOOL_KEYS)} (default: all; --quick: freezer,pyinstaller, "
+                   "since a Nuitka build takes minutes)")
+    p.add_argument("--no-pyinstaller", action="store_true",
+                   help="freezer and python only (no PyInstaller, no Nuitka)")
+    p.add_argument("--no-nuitka", action="store_true", help="leave Nuitka out")
+    p.add_argument("--nuitka-timeout", type=float, default=1800, metavar="SECONDS",
+                   help="record a Nuitka build that takes longer as too slow (default 1800)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory")
     opts = p.parse_args(argv)
     opts.runs = opts.runs or (10 if opts.quick else 20)
@@ -763,46 +1016,56 @@ def main(argv: list[str] | None = None) -> int:
         programs = [prog for prog in PROGRAMS if any(prog.name.startswith(w) for w in wanted)]
         if not programs:
             p.error(f"--programs: none of {wanted} names a program")
+    chosen = (opts.tools.split(",") if opts.tools else
+              ["freezer", "pyinstaller"] if opts.quick else list(TOOL_KEYS))
+    chosen = [t.strip().lower() for t in chosen if t.strip()]
+    unknown = [t for t in chosen if t not in TOOL_KEYS]
+    if unknown:
+        p.error(f"--tools: unknown {','.join(unknown)} (known: {','.join(TOOL_KEYS)})")
+    left_out = [t for t in TOOL_KEYS if t not in chosen]
+    if opts.no_pyinstaller:
+        left_out += [t for t in ("pyinstaller", "nuitka") if t not in left_out]
+    if opts.no_nuitka and "nuitka" not in left_out:
+        left_out.append("nuitka")
     python = resolve_python(opts.python)
-    version = python_version(python)
-    third_party = any(prog.third_party for prog in programs)
-    venv_python = (python if opts.no_pyinstaller and not third_party
-                   else bench_venv(python, version, third_party))
-    target = Target(python, version, venv_python)
+    target = Target(python, python_version(python))
 
     with tempfile.TemporaryDirectory(prefix="freezer-bench-") as name:
         work = Path(name)
-        tools: list[Tool] = [Freezer(target, work), FreezerPruned(target, work)]
-        if not opts.no_pyinstaller:
-            tools += [PyInstaller(target, work, strip=False),
-                      PyInstaller(target, work, strip=True)]
-        nuitka = Nuitka(target, work)
-        skipped = ""
-        if opts.no_pyinstaller:
-            skipped = "PyInstaller and Nuitka: left out (--no-pyinstaller)."
-        elif nuitka.available():
-            skipped = f"Nuitka: {nuitka.available()}, skipped."
-        else:
-            tools.append(nuitka)
+        candidates: list[Tool] = [Freezer(target, work), FreezerPruned(target, work),
+                                  PyInstaller(target, work, strip=False),
+                                  PyInstaller(target, work, strip=True), Nuitka(target, work)]
+        for tool in candidates:
+            if isinstance(tool, Nuitka):
+                tool.timeout = opts.nuitka_timeout
+        tools = [tool for tool in candidates if tool.key not in left_out]
+        venvs: dict[str, dict[str, str]] = {}
         rows: list[Row] = []
         for program in programs:
-            rows += measure_program(program, target, tools, opts, work)
+            rows += measure_program(program, target, tools, opts, work, venvs)
 
     stem = "quick" if opts.quick else "latest"
+    names = {"freezer": "freezer", "pyinstaller": "PyInstaller", "nuitka": "Nuitka"}
     meta = {
         "mode": "quick" if opts.quick else "full",
-        "date": datetime.date.today().isoformat(), "machine": machine(), "python": version,
-        "pyinstaller": "–" if opts.no_pyinstaller else pyinstaller_version(),
+        "date": datetime.date.today().isoformat(), "machine": machine(),
+        "python": target.version,
+        "pyinstaller": ("–" if "pyinstaller" in left_out else
+                        host_version("pyinstaller") or "not installed"),
+        "nuitka": "–" if "nuitka" in left_out else host_version("nuitka") or "not installed",
+        "ccache": "with ccache" if shutil.which("ccache") else "without ccache",
         "commit": git_commit(), "runs": str(opts.runs), "first_runs": str(opts.first_runs),
         "rss_runs": str(opts.rss_runs), "warm_builds": str(opts.warm_builds),
-        "skipped": skipped,
+        "skipped": (f"Left out: {', '.join(names[t] for t in left_out)}." if left_out
+                    else ""),
     }
     opts.out.mkdir(parents=True, exist_ok=True)
-    text = markdown(rows, meta)
+    text = markdown(rows, meta, venvs)
     (opts.out / f"{stem}.md").write_text(text)
     (opts.out / f"{stem}.json").write_text(json.dumps(
-        {"meta": meta, "rows": [asdict(r) for r in rows]}, indent=1, ensure_ascii=False) + "\n")
-    title = f"CPython {version}, {meta['date']}: {meta['machine']}"
+        {"meta": meta, "venvs": venvs, "rows": [asdict(r) for r in rows]}, indent=1,
+        ensure_ascii=False) + "\n")
+    title = f"CPython {target.version}, {meta['date']}: {meta['machine']}"
     drew = chart(rows, opts.out / f"{stem}.png", title)
     print(text)
     log(f"wrote {opts.out / stem}.md, .json{', .png' if drew else ''}")
