@@ -94,6 +94,7 @@ CASES = [
     Case("package-func-status", "pkgapp", entry=("mypkg.cli:main",), args=("5",), status=5,
          expect="args ['5']"),
     Case("package-script", "pkgapp", args=("x",), expect="HELLO SCRIPT! 2.0 ✓"),
+    Case("generated-code-raise", "generated_code", status=1, expect="half 0.5"),
     Case("introspect", "introspect", status=13, expect="stdlib source     def decode"),
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,

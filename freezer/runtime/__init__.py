@@ -184,10 +184,23 @@ def _print_exception(exc_type, value, tb):
     """sys.excepthook for an uncaught exception on 3.9-3.12, whose C traceback printer reads
     source lines only from files on disk: the traceback module prints the same text, with
     the source lines (and 3.11's carets) from the modules' loaders. 3.13's printer is that
-    module already."""
+    module already.
+
+    Only lines the C printer would find, though: it reads a frame's file by its name, where
+    the traceback module would also ask the loader of the frame's globals, which for code
+    compiled under a made-up name (networkx's generated functions) is the source of another
+    file. So linecache gets no globals here; a bundled module's file is still found by its
+    name (runtime/sources.py)."""
+    import linecache
     import traceback
 
-    traceback.print_exception(exc_type, value, tb)
+    lazycache = linecache.lazycache
+    linecache.lazycache = lambda filename, module_globals: lazycache(filename, None)
+    try:
+        traceback.print_exception(exc_type, value, tb)
+    finally:
+        linecache.lazycache = lazycache
+
 
 def run():
     """Run the program; return None, or the exception that ended it (for the bootloader)."""

@@ -9,7 +9,8 @@ dict that, asked about a file name it does not hold, finds the imported module c
 it and registers that module's loader as its lazy source, as `linecache.lazycache` does.
 
 Installed when linecache is first imported (most programs never import it), by a finder
-that only watches for that name. It watches for pkgutil too: pkgutil lists a zip's modules
+that only watches for that name (and for pkg_resources, see patch_pkg_resources). It
+watches for pkgutil too: pkgutil lists a zip's modules
 from zipimport's directory of the archive, which no longer names the modules of the store
 (runtime/store.py), so its lister for the binary is given them as well.
 """
@@ -178,9 +179,21 @@ def import_warnings():
         pass  # --pruned: it is not carried unless the program needs it, nor any source
 
 
+def patch_pkg_resources(pkg_resources, exe):
+    """pkg_resources' working set holds the bundled distributions, as python's holds those
+    of its site-packages: it scans the zip entry of sys.path (the binary) only for an egg's
+    PKG-INFO at the top, so `require`, `get_distribution` and `iter_entry_points` found
+    nothing; asked for everything under it, it finds every `.dist-info`."""
+    working_set = pkg_resources.working_set
+    for dist in pkg_resources.find_distributions(exe):
+        if dist.key not in working_set.by_key:
+            working_set.add(dist, exe)
+
+
 def install(finder):
     """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
-    patches = {"linecache": patch, "pkgutil": lambda module: patch_pkgutil(module, finder)}
+    patches = {"linecache": patch, "pkgutil": lambda module: patch_pkgutil(module, finder),
+               "pkg_resources": lambda module: patch_pkg_resources(module, finder.exe)}
     for name in list(patches):
         if name in sys.modules:
             patches.pop(name)(sys.modules[name])

@@ -327,6 +327,12 @@ def _hook_trees(prefix):
 
             return marshal.loads(memoryview(data)[16:])
 
+    # Named as the class it stands in for: code that tells the standard library's loaders
+    # from others by their module (importlib_resources keeps a path-based reader for them;
+    # any other loader's files become temporary copies in `as_file`) sees python's own.
+    TreeSourceLoader.__module__ = SourceFileLoader.__module__
+    TreeSourceLoader.__qualname__ = SourceFileLoader.__qualname__
+
     details = ((ExtensionFileLoader, _imp.extension_suffixes()), (TreeSourceLoader, [".py"]),
                (SourcelessFileLoader, [".pyc"]))
 
