@@ -517,3 +517,36 @@ def test_freeze_refuses_a_relative_freezer_cache_dir(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (
         2, "freeze: error: FREEZER_CACHE_DIR=cache is not an absolute path\n")
     assert not (program / "cache").exists()
+
+
+def test_elf_facts_come_from_the_cache_and_a_planted_record_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm build reads no ELF file (pyelftools took most of one); a record that does not
+    hash to its sidecar (planted, or damaged) is a miss: the file is parsed again."""
+    from freezer import native_deps
+
+    monkeypatch.setenv("FREEZER_CACHE_DIR", str(tmp_path / "cache"))
+    target = TARGETS[0] if TARGETS else None
+    if target is None:
+        pytest.skip("no CPython target")
+    libpython = subprocess.run(
+        [str(target.path), "-c", "import sysconfig, os; print(os.path.join("
+         "sysconfig.get_config_var('LIBDIR'), sysconfig.get_config_var('INSTSONAME')))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    native_deps.read_elf.cache_clear()
+    first = native_deps.read_elf(libpython)
+    assert first.soname and "libc.so.6" in first.needed
+
+    parsed = []
+    real_parse = native_deps._parse_elf
+    monkeypatch.setattr(native_deps, "_parse_elf",
+                        lambda path: parsed.append(path) or real_parse(path))
+    native_deps.read_elf.cache_clear()
+    assert native_deps.read_elf(libpython) == first and parsed == []
+
+    (record,) = (tmp_path / "cache" / "build" / "elf").rglob("*.json")
+    record.write_text(json.dumps({"soname": "planted", "needed": [], "rpath": [],
+                                  "runpath": []}))
+    native_deps.read_elf.cache_clear()
+    assert native_deps.read_elf(libpython) == first and parsed == [libpython]
+    native_deps.read_elf.cache_clear()
