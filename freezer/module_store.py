@@ -11,28 +11,16 @@ standard library's sources, the same for every program of one CPython, once per 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import marshal
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from freezer import build_cache
+from freezer import build_cache, runtime_formats
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
 
-
-def _load_format():
-    """freezer/runtime/store.py, loaded by its path: importing it as part of the runtime
-    package would run the runtime's __init__, which needs the bootloader's module."""
-    path = Path(__file__).with_name("runtime") / "store.py"
-    spec = importlib.util.spec_from_file_location("_freezer_store_format", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fmt = _load_format()
+fmt = runtime_formats.load("store")
 
 ENTRY_DIR = "__freezer__/store"
 _PYC_HEADER = 16
@@ -141,13 +129,11 @@ def read_store(binary: Path | str) -> tuple[dict[str, tuple], dict[str, bytes]]:
     look inside a payload (the runtime's own reader is freezer/runtime/store.py)."""
     import zipfile
 
+    manifest_format = runtime_formats.load("manifest")
     with zipfile.ZipFile(binary) as archive:
-        manifest = archive.read("__freezer__/manifest").decode()
-        streams = {}
-        for line in manifest.splitlines():
-            fields = line.split(" ")
-            if fields[0] == "store":
-                streams[fields[1]] = zstd.decompress(archive.read(fields[2]), int(fields[4]))
+        manifest = manifest_format.Manifest(archive.read(manifest_format.MANIFEST).decode())
+        streams = {kind: zstd.decompress(archive.read(entry), size)
+                   for kind, (entry, _, size) in manifest.store.items()}
     code = streams[fmt.CODE]
     if code[:8] != fmt.MAGIC:
         raise FreezeError(f"{binary}: no module store")

@@ -16,16 +16,15 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from freezer import build_cache, module_store
+from freezer import build_cache, module_store, runtime_formats
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
 from freezer.native_deps import find_library, needed_libraries, needs_cycle
 
 NATIVE_DIR = "__freezer__/native"
-MANIFEST = "__freezer__/manifest"
-MAIN_PYC = "__freezer__/main.pyc"
-MAIN_PY = "__freezer__/main.py"
+records = runtime_formats.load("manifest")  # the manifest's format: freezer/runtime/manifest.py
+MANIFEST, MAIN_PYC, MAIN_PY = records.MANIFEST, records.MAIN_PYC, records.MAIN_PY
 LIBGCC_S = "libgcc_s.so.1"
 
 
@@ -233,10 +232,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
                     add_native(soname, path)
             stripped, digest = store.get(mod.file)
             plan.add(Entry(mod.archive, path=packed(stripped, digest)))
-            plan.manifest.append(
-                f"ext {mod.name} {mod.archive} {digest} {','.join(s for s, _ in needs) or '-'}"
-                f" {sizes[digest]}"
-            )
+            plan.manifest.append(records.ext_record(
+                mod.name, mod.archive, digest, [s for s, _ in needs], sizes[digest]))
         elif mod.origin == "runtime":
             # Imported before the store can be read: CPython's frozen modules (boot.c).
             plan.frozen.append((mod.name, mod.kind == "package", mod.file))
@@ -276,8 +273,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
             digest = libs[soname]
-            plan.manifest.append(f"lib {soname} {NATIVE_DIR}/{digest}/{soname}.zst {digest} "
-                                 f"{sizes[digest]}")
+            plan.manifest.append(records.lib_record(
+                soname, f"{NATIVE_DIR}/{digest}/{soname}.zst", digest, sizes[digest]))
     for archive, source in sorted(analysis.cold.items()):
         # The cold standard library: modules as sources only in the store, compiled on first
         # import and cached (runtime/modules.py); their package data stays in the zip.
@@ -289,19 +286,19 @@ def make_plan(analysis: Analysis, cache_root: Path,
             plan.add(Entry(archive, path=source, deflate=deflate))
     _add_store(plan, stored, cache_root)
     if frozen_stdlib:
-        plan.manifest.append(f"frozen {','.join(sorted(frozen_stdlib))}")
+        plan.manifest.append(records.frozen_record(frozen_stdlib))
     if analysis.cold:
         # Where the build machine's stdlib is: cold modules compile with the file names
         # python shows. Last on its line: the path may hold spaces.
-        plan.manifest.append(f"stdlib {target['stdlib']}")
+        plan.manifest.append(records.stdlib_record(target["stdlib"]))
     main = analysis.main
     # Fields that may hold spaces (a script's name) come last on their line.
-    plan.manifest.insert(0, f"main {main['kind']} {main['arg']}")
+    plan.manifest.insert(0, records.main_record(main["kind"], main["arg"]))
     if main.get("pyc"):
         plan.add(Entry(MAIN_PYC, path=main["pyc"]))
         if main.get("source") and sources:
             plan.add(Entry(MAIN_PY, path=main["source"], deflate=deflate))
-    plan.add(Entry(MANIFEST, data=("\n".join(plan.manifest) + "\n").encode()))
+    plan.add(Entry(MANIFEST, data=records.write(plan.manifest)))
     if plan.frozen:
         plan.add(Entry(module_store.FROZEN_ENTRY, data=module_store.frozen_blob(plan.frozen)))
     _add_package_dirs(plan)
@@ -314,8 +311,8 @@ def _add_store(plan: BundlePlan, stored: list[module_store.StoredModule],
     for kind, data in module_store.build_streams(stored).items():
         entry = f"{module_store.ENTRY_DIR}/{kind}.zst"
         plan.add(Entry(entry, data=module_store.compressed(data, cache_root)))
-        plan.manifest.append(f"store {kind} {entry} {hashlib.sha256(data).hexdigest()} "
-                             f"{len(data)}")
+        plan.manifest.append(records.store_record(
+            kind, entry, hashlib.sha256(data).hexdigest(), len(data)))
 
 
 MAIN_TREE = "."  # the tree of --add-data files beside the main script, not a module name
@@ -378,10 +375,7 @@ def _add_tree(plan: BundlePlan, dist: str, entries: list[str],
     key = digest.hexdigest()[:32]
     if dist == MAIN_TREE:
         tops = {MAIN_TREE}
-    plan.manifest.append(f"tree {key} {','.join(sorted(tops))}")
-    if preload:
-        plan.manifest.append(f"treelibs {key} {','.join(preload)}")
-    plan.manifest.extend(f"file {key} {name}" for name in entries)
+    plan.manifest.extend(records.tree_records(key, tops, preload, entries))
 
 
 def _add_package_dirs(plan: BundlePlan) -> None:

@@ -10,50 +10,7 @@ import marshal
 import sys
 
 from . import modules, natives, sources
-
-MANIFEST = "__freezer__/manifest"
-MAIN_PYC = "__freezer__/main.pyc"
-MAIN_PY = "__freezer__/main.py"
-
-
-class Manifest:
-    """What the build wrote in `__freezer__/manifest` (one record per line)."""
-
-    def __init__(self, text):
-        self.main_kind = "script"
-        self.main_arg = ""
-        self.extensions = {}  # module name -> (entry, sha256, [sonames], unpacked size)
-        self.libraries = {}  # soname -> (entry, sha256, unpacked size)
-        self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
-        self.tree_names = {}  # top-level module name -> tree key
-        self.tree_libs = {}  # tree key -> [sonames] to load before its code
-        self.stdlib_dir = ""  # the build machine's stdlib directory (cold modules compile to it)
-        self.store = {}  # module store stream kind -> (entry, sha256, size): runtime/store.py
-        self.frozen = []  # stdlib modules the bootloader froze (what start-up imports)
-        for line in text.splitlines():
-            fields = line.split(" ")
-            if fields[0] == "main":
-                # The script's name is last on the line and may hold spaces.
-                self.main_kind, self.main_arg = fields[1], line.split(" ", 2)[2]
-            elif fields[0] == "stdlib":
-                self.stdlib_dir = line.split(" ", 1)[1]  # may hold spaces: last
-            elif fields[0] == "treelibs":
-                self.tree_libs[fields[1]] = fields[2].split(",")
-            elif fields[0] == "ext":
-                libs = [] if fields[4] == "-" else fields[4].split(",")
-                self.extensions[fields[1]] = (fields[2], fields[3], libs, int(fields[5]))
-            elif fields[0] == "frozen":
-                self.frozen = fields[1].split(",")
-            elif fields[0] == "store":
-                self.store[fields[1]] = (fields[2], fields[3], int(fields[4]))
-            elif fields[0] == "lib":
-                self.libraries[fields[1]] = (fields[2], fields[3], int(fields[4]))
-            elif fields[0] == "tree":
-                self.trees[fields[1]] = []
-                for name in fields[2].split(","):
-                    self.tree_names[name] = fields[1]
-            elif fields[0] == "file":
-                self.trees[fields[1]].append(line.split(" ", 2)[2])  # names may hold spaces
+from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
 def main_file(exe, manifest):
@@ -191,9 +148,12 @@ def _print_exception(exc_type, value, tb):
     compiled under a made-up name (networkx's generated functions) is the source of another
     file. So linecache gets no globals here; a bundled module's file is still found by its
     name (runtime/sources.py)."""
-    import linecache
-    import traceback
-
+    try:
+        import linecache
+        import traceback
+    except ImportError:  # --pruned, without them: nor any source to show
+        sys.__excepthook__(exc_type, value, tb)
+        return
     lazycache = linecache.lazycache
     linecache.lazycache = lambda filename, module_globals: lazycache(filename, None)
     try:
