@@ -179,6 +179,10 @@ class _Scanner:
     def _visit(self, node: ast.AST, ctx: _Context) -> list | None:
         """Handle `node`; return what to visit next, in order (None: all its children, in
         the same context)."""
+        if getattr(node, "type_params", None):
+            # 3.12's generics (`class Box[T]`, `def f[T]`, `type A[T] = ...`): the
+            # interpreter imports typing from C to make them, when the statement runs.
+            self._add("typing", node, ctx)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             inner = ctx.but(lazy=True)
             return [(d, ctx) for d in node.decorator_list] + [(s, inner) for s in node.body]

@@ -50,21 +50,42 @@ STDLIB_ONLY_ON_REQUEST = frozenset({
 })
 # Imports the scan cannot follow for stdlib modules: made from C, or lazily inside a function in
 # another top-level package (see ModuleGraph._scan), yet needed by everyday use of the module.
+# The C ones were read from CPython 3.9-3.13's Modules/*.c (PyImport_ImportModule,
+# _PyImport_GetModuleAttrString, PyCapsule_Import, which imports the capsule's module) and
+# checked against what `import X` loads; an extension whose import at init fails raises
+# ImportError, which turns a `try: from _c import f except ImportError: from _py import f`
+# into its fallback, left out of a --pruned build (see ModuleGraph._fallback_needed).
 IMPLICIT_IMPORTS = {
     "argparse": ("shutil",),  # HelpFormatter sizes help to the terminal
     "gettext": ("locale",),  # _expand_lang, on every translation lookup
     "datetime": ("_strptime",),
     "_datetime": ("_strptime",),
+    "time": ("_strptime",),  # time.strptime, from C
+    # At init: the datetime C API capsule, find_tzfile, the file loader, the weak cache.
+    "_zoneinfo": ("datetime", "zoneinfo._common", "zoneinfo._tzpath", "weakref"),
+    "_json": ("json.decoder",),  # JSONDecodeError, raised from C
+    "_ssl": ("_socket",),  # the socket C API capsule, at init
+    "_curses_panel": ("_curses",),  # the curses C API capsule, at init
+    # The CJK codecs find their codec class, and iso2022/big5hkscs the other tables, by
+    # import from C when a codec is first made.
+    "_codecs_cn": ("_multibytecodec",),
+    "_codecs_jp": ("_multibytecodec",),
+    "_codecs_kr": ("_multibytecodec",),
+    "_codecs_tw": ("_multibytecodec",),
+    "_codecs_hk": ("_multibytecodec", "_codecs_tw"),
+    "_codecs_iso2022": ("_multibytecodec", "_codecs_cn", "_codecs_jp", "_codecs_kr"),
     "hashlib": ("_md5", "_sha1", "_sha256", "_sha512", "_sha2", "_blake2", "_sha3"),
     "warnings": ("linecache",),
     "multiprocessing": ("subprocess", "pickle"),  # forkserver/resource tracker command lines
-    "_pickle": ("copyreg", "_compat_pickle"),
+    "_pickle": ("copyreg", "_compat_pickle", "functools", "codecs"),  # at init
     "_decimal": ("collections", "collections.abc", "numbers", "contextvars"),
     "array": ("collections.abc",),  # registered as a MutableSequence from C (3.11+)
-    "_elementtree": ("xml.etree.ElementPath", "copy"),
+    # pyexpat: the expat C API capsule, at init.
+    "_elementtree": ("xml.etree.ElementPath", "copy", "pyexpat"),
     "_asyncio": ("asyncio",),
     "_ctypes": ("ctypes",),
-    "_sqlite3": ("sqlite3", "sqlite3.dump"),  # Connection.iterdump, from C
+    # Connection.iterdump; functools.lru_cache is the statement cache (3.11+).
+    "_sqlite3": ("sqlite3", "sqlite3.dump", "functools"),
     "logging": ("traceback",),
 }
 # sysconfig imports its build-time data module under a name made at run time.
@@ -180,6 +201,9 @@ class ModuleGraph:
         # The `tests`/`test` subpackages of bundled distributions that no bundled code has
         # imported yet, left out: dotted name -> (distribution, its files, site-relative).
         self.unreached_tests: dict[str, tuple[Distribution, list[str]]] = {}
+        # Fallback imports of stdlib modules not followed, since what they stand in for is
+        # there: name -> (importer, line), for add_stdlib_fallbacks.
+        self.skipped_fallbacks: dict[str, tuple[str, int]] = {}
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -394,9 +418,12 @@ class ModuleGraph:
                 self.program_imports.update(f"{ref.name}.{item}" for item in ref.fromlist)
             if self.excluded(ref.name):
                 continue
-            if stdlib and ref.fallback_for and all(
-                    self.find(n) is not None for n in ref.fallback_for):
-                continue  # the fallback of imports that all succeed: never runs
+            if stdlib and ref.fallback_for and not self._fallback_needed(ref.fallback_for):
+                # The fallback of imports that all succeed: python never runs it. Compiled
+                # third-party code may still import it by name (see add_stdlib_fallbacks).
+                self.skipped_fallbacks.setdefault(ref.name, (self.display_name(mod),
+                                                             ref.lineno))
+                continue
             if stdlib and ref.lazy and ref.name.split(".")[0] != top \
                     and mod.name in CORE_LAZY_SKIP:
                 # A core module's function importing from elsewhere (os.popen -> subprocess):
@@ -417,6 +444,46 @@ class ModuleGraph:
                                 self.find(sub) is not None:
                             self.add(sub, where, ref.lineno, fatal=False, program=program,
                                      pruning=pruning)
+
+    def _fallback_needed(self, tried: tuple[str, ...]) -> bool:
+        """Can the imports of a `try` body fail, so that its `except ImportError` runs?
+
+        They can when one is not there, and also when one is an extension module whose own
+        imports from C (IMPLICIT_IMPORTS, made at its init) are not: `_zoneinfo` raises
+        ImportError without `datetime`, and zoneinfo then imports its pure-Python twin.
+        """
+        for name in tried:
+            if self.find(name) is None:
+                return True
+            if any(self.find(n) is None for n in IMPLICIT_IMPORTS.get(name, ())):
+                return True
+        return False
+
+    def add_stdlib_fallbacks(self) -> None:
+        """Bundle the stdlib's skipped fallbacks when compiled third-party code is bundled.
+
+        The pure-Python twins of the stdlib's accelerators (zoneinfo._zoneinfo, _pydecimal,
+        _pydatetime) are importable modules, and compiled code reaches them directly:
+        pandas' timezones module imports zoneinfo._zoneinfo from C. Cython 3.1+ keeps no
+        plain names in its binaries, so _scan_binary cannot see such an import; with an
+        extension module of a distribution in the bundle, the twins of the stdlib modules
+        it carries come too (a few hundred KB beside the extension's megabytes), so a
+        --pruned build does not fail where python would not.
+        """
+        if not any(m.kind == "extension" and m.origin == "thirdparty"
+                   for m in self.modules.values()):
+            return
+        done: set[str] = set()
+        while True:  # a twin's own scan may skip further fallbacks
+            pending = sorted(set(self.skipped_fallbacks) - done)
+            if not pending:
+                return
+            for name in pending:
+                done.add(name)
+                importer, lineno = self.skipped_fallbacks[name]
+                if name not in self.modules and self.find(name) is not None:
+                    self.add(name, f"{importer} (fallback, for compiled third-party code)",
+                             lineno, fatal=False, program=False, pruning=True)
 
     def _scan_binary(self, mod: Module) -> None:
         """Standard-library modules a compiled extension imports from C.
