@@ -36,3 +36,18 @@ def test_pruned_carries_typing_for_generic_syntax(newest_target: Target) -> None
     if newest_target.version < (3, 12):
         pytest.skip("generic syntax is 3.12+")
     _same_as_python("pruned_generics", newest_target, "__main__.Box[int] 3 4")
+
+
+def test_pruned_uncaught_exception_is_printed_once(target: Target) -> None:
+    """Without the traceback module (not carried when the program does not import it), the
+    uncaught exception is printed by python's own printer: status 1, python's last line, and
+    no "Error in sys.excepthook" (the runtime's printer needs traceback on 3.9-3.12)."""
+    directory = PROGRAMS / "pruned_raise"
+    binary = freeze(directory, target, "--pruned", name="pruned_raise")
+    frozen = run_sandboxed(binary)
+    plain = run_plain(target.path, ["app.py"], program_dir=directory)
+    assert plain.returncode == 1 and plain.out == "before\n", plain.describe()
+    assert (frozen.returncode, frozen.out) == (1, "before\n"), frozen.describe()
+    assert "sys.excepthook" not in frozen.err, frozen.describe()
+    assert frozen.err.splitlines()[0] == "Traceback (most recent call last):", frozen.describe()
+    assert frozen.err.splitlines()[-1] == plain.err.splitlines()[-1], frozen.describe()
