@@ -60,4 +60,9 @@ def die_of(stop: Interrupted) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        # Ctrl-C between the imports and main's own handler (a few bytecodes, but a signal
+        # sent as the process starts lands there): the same one line as anywhere else.
+        die_of(Interrupted(signal.SIGINT))
