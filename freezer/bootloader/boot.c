@@ -938,8 +938,8 @@ static void remember(int dir, const char *name, int fd, const char *sha)
 
 /* Our file `name` in the checked directory `dir`, if it holds the `size` bytes whose SHA-256
  * is `sha`: its descriptor, else -1.  Hashed only when its identity is not the one recorded
- * when it was last verified. */
-static int open_verified(int dir, const char *name, uint64_t size, const char *sha)
+ * when it was last verified, and then only if `rehash` (else -1: nothing hashed or written). */
+static int open_verified(int dir, const char *name, uint64_t size, const char *sha, int rehash)
 {
     struct stat st;
     int fd = above_stdio(openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -953,6 +953,8 @@ static int open_verified(int dir, const char *name, uint64_t size, const char *s
         goto bad;
     if (record_matches(dir, rec, id))
         return fd;
+    if (!rehash)
+        goto bad; /* asked not to hash or write anything (the file is not trusted yet) */
     void *base;
     size_t span;
     const unsigned char *p = map_range(fd, 0, size, &base, &span);
@@ -1014,25 +1016,17 @@ static char g_pre_hex[65];
 static int cached_already(const struct lib *l)
 {
     const char *why;
-    int root = cache_root_fd(&why), found = 0;
+    int root = cache_root_fd(&why);
     int native = root >= 0 ? open_dir_at(root, "native", 0, 1, &why) : -1;
     int dir = native >= 0 ? open_dir_at(native, l->sha, 0, 1, &why) : -1;
-    int fd = dir >= 0 ? above_stdio(openat(dir, l->soname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC))
-                      : -1;
-    struct stat st;
-    char id[256], rec[NAME_MAX + 8];
-    if (fd >= 0 && ours_regular(fd, &st, (int64_t)l->size) &&
-        snprintf(rec, sizeof rec, "%s.ok", l->soname) < (int)sizeof rec) {
-        identity(&st, l->sha, id, sizeof id);
-        found = record_matches(dir, rec, id);
-    }
+    int fd = dir >= 0 ? open_verified(dir, l->soname, l->size, l->sha, 0) : -1;
     if (fd >= 0)
         close(fd);
     if (dir >= 0)
         close(dir);
     if (native >= 0)
         close(native);
-    return found;
+    return fd >= 0;
 }
 
 static void prefetch(int self, const struct lib *l)
@@ -1050,7 +1044,7 @@ static void *load_via_cache(int self, const struct lib *l, const char **why, int
         return NULL;
     if (g_fresh)
         sweep_stale(dir); /* what killed first starts left, even where nothing is missing */
-    int fd = open_verified(dir, l->soname, l->size, l->sha);
+    int fd = open_verified(dir, l->soname, l->size, l->sha, 1);
     void *h = fd >= 0 ? dlopen_fd(fd, l) : NULL;
     if (!h) {
         char hex[65];
@@ -1118,7 +1112,7 @@ static const char *unpacked_path(int self, const struct lib *l, char path[PATH_M
 {
     const char *why = NULL;
     int dir = cache_dir("native", l->sha, &why);
-    int fd = dir >= 0 ? open_verified(dir, l->soname, l->size, l->sha) : -1;
+    int fd = dir >= 0 ? open_verified(dir, l->soname, l->size, l->sha, 1) : -1;
     if (fd < 0) {
         char hex[65];
         unsigned char *data = unpack(self, l, dir >= 0 ? hex : NULL);
@@ -1557,7 +1551,7 @@ static PyObject *boot_map(PyObject *module, PyObject *args)
     const char *why = NULL;
     lift_fsize();
     int dir = cache_dir("native", l.sha, &why);
-    int fd = dir >= 0 ? open_verified(dir, l.soname, l.size, l.sha) : -1;
+    int fd = dir >= 0 ? open_verified(dir, l.soname, l.size, l.sha, 1) : -1;
     void *p = MAP_FAILED;
     if (fd >= 0) {
         p = mmap(NULL, l.size, PROT_READ, MAP_PRIVATE, fd, 0);
