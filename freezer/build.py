@@ -439,7 +439,7 @@ def build(opts: BuildOptions) -> Analysis:
         return analysis
     plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
     target = analysis.target
-    boot = bootloader_for(target["include"], target["version"], root)
+    boot = bootloader_for(target["version"], root)
     protect_plan(guard, plan)
     protect_natives(guard, analysis)
     guard.check()
