@@ -1020,8 +1020,9 @@ static void *dlopen_fd(int fd, const struct lib *l)
     fd_path(fd, path, sizeof path);
     void *h = dlopen_global(path);
     if (!h && access("/proc/self/fd", F_OK) != 0) {
-        snprintf(path, sizeof path, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
-        h = dlopen_global(path);
+        if (snprintf(path, sizeof path, "%s/native/%s/%s", g_cache.path, l->sha, l->soname) <
+            (int)sizeof path)
+            h = dlopen_global(path);
     }
     /* On success fd stays open for the life of the process (as for a memfd, below). */
     if (!h)
@@ -1166,7 +1167,11 @@ static const char *unpacked_path(int self, const struct lib *l, char path[PATH_M
         return NULL;
     }
     close(fd);
-    snprintf(path, PATH_MAX, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
+    if (snprintf(path, PATH_MAX, "%s/native/%s/%s", g_cache.path, l->sha, l->soname) >=
+        PATH_MAX) {
+        *why_out = "the cache path is too long";
+        return NULL;
+    }
     return path;
 }
 

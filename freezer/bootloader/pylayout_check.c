@@ -46,7 +46,7 @@ _Static_assert(PY_MINOR_VERSION == FREEZER_PY_MINOR, "headers of another minor v
 /* PyModuleDef_HEAD_INIT's reference count, which pyabi.h's own PyModuleDef_HEAD_INIT sets:
  * not a constant expression, so checked when built with FREEZER_PYLAYOUT_RUN and run (exit
  * status 0: recorded right). */
-static PyModuleDef_Base head = PyModuleDef_HEAD_INIT;
+PyModuleDef_Base head = PyModuleDef_HEAD_INIT;
 _Static_assert(sizeof head.ob_base.ob_refcnt == sizeof(Py_ssize_t), "ob_refcnt size");
 #ifdef FREEZER_PYLAYOUT_RUN
 int main(void)

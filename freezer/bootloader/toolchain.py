@@ -84,11 +84,15 @@ class Toolchain:
 
     def run_env(self, cache_root: Path) -> dict[str, str]:
         """zig keeps its own cache (glibc stubs, compiled objects) under freezer's, not in
-        ~/.cache/zig: one place to clear, with freezer's permissions."""
-        if self.kind != "zig":
-            return dict(os.environ)
-        d = str(build_cache.build_dir(cache_root, "zig-cache"))
-        return {**os.environ, "ZIG_GLOBAL_CACHE_DIR": d, "ZIG_LOCAL_CACHE_DIR": d}
+        ~/.cache/zig: one place to clear, with freezer's permissions, and no write outside
+        FREEZER_CACHE_DIR (a read-only home still builds).  An explicit
+        ZIG_GLOBAL_CACHE_DIR is respected (the test suite shares one between its caches)."""
+        env = dict(os.environ)
+        if self.kind == "zig":
+            d = env.get("ZIG_GLOBAL_CACHE_DIR") or str(build_cache.build_dir(cache_root,
+                                                                              "zig-cache"))
+            env.update(ZIG_GLOBAL_CACHE_DIR=d, ZIG_LOCAL_CACHE_DIR=d)
+        return env
 
 
 def select(target: str | None = None, kind: str | None = None) -> Toolchain:
