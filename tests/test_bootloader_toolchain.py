@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
@@ -95,3 +99,15 @@ def test_sources_of_another_hash_are_refused(tmp_path: Path,
     monkeypatch.setattr(toolchain, "ZSTD_SDIST", (name, version, "0" * 64))
     with pytest.raises(BootloaderError, match="not the pinned"):
         bootloader_for("3.11", tmp_path / "cache")
+
+
+def test_builds_with_nothing_on_path(cache: Path) -> None:
+    """No cc, no system tool at all: the build runs zig and pip through this interpreter."""
+    code = ("import sys; from pathlib import Path; from freezer.bootloader import bootloader_for;"
+            "print(bootloader_for('3.10', Path(sys.argv[1]), target='linux-x86_64'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("CC", "FREEZER_TOOLCHAIN")}
+    env["PATH"] = "/nonexistent"
+    done = subprocess.run([sys.executable, "-c", code, str(cache)], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert max(glibc_needs(Path(done.stdout.strip()))) <= (2, 17)

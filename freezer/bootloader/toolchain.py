@@ -139,7 +139,13 @@ def _cc(target: str) -> Toolchain:
             f"or unset {ENV} to use zig"
         )
     cmd = (found, *words[1:])
-    return Toolchain("cc", target, cmd, shlex.join(cmd))
+    # Its version too: an upgraded compiler at the same path builds the bootloader again.
+    try:
+        version = subprocess.run([*cmd, "--version"], capture_output=True, text=True,
+                                 errors="replace", stdin=subprocess.DEVNULL).stdout
+    except OSError:
+        version = ""
+    return Toolchain("cc", target, cmd, f"{shlex.join(cmd)}\0{version.partition(chr(10))[0]}")
 
 
 # --- libzstd --------------------------------------------------------------------------------
