@@ -34,7 +34,9 @@ BOOT_C = HERE / "boot.c"
 # Everything boot.c includes from this directory: part of every bootloader's cache key.
 OWN_HEADERS = (HERE / "pyabi.h", HERE / "pylayout.h")
 # -pthread: the first start hashes libpython on a second thread while it is decompressed.
-CFLAGS = ["-O2", "-s", "-pthread", "-Wl,--gc-sections"]
+# -fPIE -pie: the code stays mapped for the life of the program, so it is placed at random as
+# a distribution's compiler does by default (zig's default is a fixed address).
+CFLAGS = ["-O2", "-s", "-pthread", "-fPIE", "-pie", "-Wl,--gc-sections"]
 LIBS = ["-ldl"]
 
 

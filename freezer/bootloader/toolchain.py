@@ -45,7 +45,7 @@ GLIBC_FLOOR = "2.17"
 # bundled libzstd is the upstream release of the same number).
 ZSTD_SDIST = ("zstd", "1.5.7.2",
               "6d8684c69009be49e1b18ec251a5eb0d7e24f93624990a8a124a1da66a92fc8a")
-ZSTD_CFLAGS = ["-O2", "-ffunction-sections", "-fdata-sections", "-DZSTD_LEGACY_SUPPORT=0",
+ZSTD_CFLAGS = ["-O2", "-fPIE", "-ffunction-sections", "-fdata-sections", "-DZSTD_LEGACY_SUPPORT=0",
                "-DZSTD_MULTITHREAD=0", "-DXXH_NAMESPACE=ZSTD_"]
 ZSTD_HEADERS = ("zstd.h", "zstd_errors.h")
 ENV = "FREEZER_TOOLCHAIN"
