@@ -111,3 +111,18 @@ def test_builds_with_nothing_on_path(cache: Path) -> None:
                           text=True, env=env, cwd=REPO, timeout=600)
     assert done.returncode == 0, done.stderr
     assert max(glibc_needs(Path(done.stdout.strip()))) <= (2, 17)
+
+
+def test_libzstd_is_reproducible(tmp_path: Path, cache: Path) -> None:
+    """The same sources and toolchain give the same libzstd.a in another cache (the build
+    directory's name must not get into it)."""
+    tc = toolchain.select("linux-x86_64", "zig")
+    first = toolchain.libzstd(tc, cache).library
+    other = tmp_path / "cache"
+    other.mkdir(mode=0o700)
+    (other / "build").mkdir(mode=0o700)
+    (other / "build" / "sdist").mkdir(mode=0o700)
+    sdist = toolchain.zstd_sdist(cache)
+    shutil.copy(sdist, other / "build" / "sdist" / sdist.name)
+    shutil.copy(f"{sdist}.sha256", other / "build" / "sdist" / f"{sdist.name}.sha256")
+    assert toolchain.libzstd(tc, other).library.read_bytes() == first.read_bytes()

@@ -45,8 +45,9 @@ GLIBC_FLOOR = "2.17"
 # bundled libzstd is the upstream release of the same number).
 ZSTD_SDIST = ("zstd", "1.5.7.2",
               "6d8684c69009be49e1b18ec251a5eb0d7e24f93624990a8a124a1da66a92fc8a")
-ZSTD_CFLAGS = ["-O2", "-fPIE", "-ffunction-sections", "-fdata-sections", "-DZSTD_LEGACY_SUPPORT=0",
-               "-DZSTD_MULTITHREAD=0", "-DXXH_NAMESPACE=ZSTD_"]
+# -g0: zig emits debug info by default, and it names the (temporary) build directory.
+ZSTD_CFLAGS = ["-O2", "-g0", "-fPIE", "-ffunction-sections", "-fdata-sections",
+               "-DZSTD_LEGACY_SUPPORT=0", "-DZSTD_MULTITHREAD=0", "-DXXH_NAMESPACE=ZSTD_"]
 ZSTD_HEADERS = ("zstd.h", "zstd_errors.h")
 ENV = "FREEZER_TOOLCHAIN"
 
@@ -272,28 +273,29 @@ def _built_libzstd(tc: Toolchain, cache_root: Path) -> Zstd:
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             (src / rel).write_bytes(data)
 
-        def compile_one(rel: str) -> Path:
-            obj = Path(tmp, rel.replace("/", "_") + ".o")
-            cmd = [*tc.cc, *tc.target_flags(), *ZSTD_CFLAGS, "-c", str(src / rel), "-o",
-                   str(obj)]
-            _run(cmd, env, f"compiling zstd's {rel} for {tc.target}")
+        # Relative paths from the temporary directory: the objects name their source file,
+        # and the same inputs must give the same library wherever it is built.
+        def compile_one(rel: str) -> str:
+            obj = rel.replace("/", "_") + ".o"
+            cmd = [*tc.cc, *tc.target_flags(), *ZSTD_CFLAGS, "-c", f"lib/{rel}", "-o", obj]
+            _run(cmd, env, f"compiling zstd's {rel} for {tc.target}", cwd=tmp)
             return obj
 
         with ThreadPoolExecutor(max(1, min(len(units), os.cpu_count() or 1))) as pool:
             objects = list(pool.map(compile_one, units))
         archive = Path(tmp, "libzstd.a")
         ar = [sys.executable, "-m", "ziglang", "ar"]
-        _run([*ar, "rcs", str(archive), *map(str, objects)], env, "archiving libzstd.a")
+        _run([*ar, "rcs", "libzstd.a", *objects], env, "archiving libzstd.a", cwd=tmp)
         for n in ZSTD_HEADERS:
             build_cache.save(out_dir / n, sources[n])
         build_cache.save(lib, archive.read_bytes())
     return Zstd(lib, out_dir, identity)
 
 
-def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+def _run(cmd: list[str], env: dict[str, str], what: str, cwd: str | None = None) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, cwd=cwd)
     except OSError as exc:
         raise ToolchainError(f"{what}: cannot run {cmd[0]} ({exc.strerror})") from None
     if proc.returncode != 0:
