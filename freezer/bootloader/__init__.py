@@ -103,6 +103,11 @@ def bootloader_for(version: str, cache_root: Path, *, target: str | None = None,
         zstd = toolchain.libzstd(tc, cache_root)
     except ToolchainError as exc:
         raise BootloaderError(str(exc)) from None
+    except OSError as exc:
+        raise BootloaderError(
+            f"cannot write to the cache {cache_root} ({exc.strerror or exc}): "
+            "set FREEZER_CACHE_DIR to a writable directory"
+        ) from None
     flags = [*tc.target_flags(), *CFLAGS, f"-DFREEZER_PY_MINOR={minor.split('.')[1]}"]
     if zstd.include.parts:
         flags.append(f"-I{zstd.include}")
