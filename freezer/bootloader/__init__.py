@@ -109,9 +109,11 @@ def bootloader_for(version: str, cache_root: Path, *, target: str | None = None,
             "set FREEZER_CACHE_DIR to a writable directory"
         ) from None
     flags = [*tc.target_flags(), *CFLAGS, f"-DFREEZER_PY_MINOR={minor.split('.')[1]}"]
+    # zstd.h's directory is in the cache: its content is in zstd.identity, and the key must
+    # not change with the cache's path (a moved cache still holds the same bootloaders).
+    key = _cache_key(version, tc, flags, zstd.identity)
     if zstd.include.parts:
         flags.append(f"-I{zstd.include}")
-    key = _cache_key(version, tc, flags, zstd.identity)
     out_dir = build_cache.build_dir(cache_root, "bootloader", key)
     out = out_dir / "boot"
     if build_cache.check(out):
