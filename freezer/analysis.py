@@ -90,8 +90,10 @@ def clean_env() -> dict[str, str]:
 def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str],
             include: list[str], exclude: list[str], cache_root: Path,
             collect: list[str] = (), traced: list[str] = (), pruned: bool = False,
-            sources: bool = True) -> Analysis:
+            sources: bool = True, launcher: list[str] = ()) -> Analysis:
+    """Run the worker under `python` (behind `launcher`, the emulator of a cross build)."""
     request = {
+        "launcher": list(launcher),
         "entry": entry.request(display),
         "program_path": program_path,
         "include": include,
@@ -108,7 +110,7 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     }
     try:
         proc = subprocess.run(
-            [python, str(_HERE / "worker.py")], input=json.dumps(request),
+            [*launcher, python, str(_HERE / "worker.py")], input=json.dumps(request),
             capture_output=True, text=True, env=clean_env(), timeout=600,
         )
     except OSError as e:

@@ -22,6 +22,8 @@ from freezer.config import (
     parse_trace,
 )
 from freezer.errors import FreezeError, interruption, raise_on_signals, restore_signals
+from freezer.platforms import Platform, by_name, host
+from freezer.target_root import check_root, launcher, root_python
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -47,6 +49,12 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the file to write; a name ending in .pyz gives a portable zipapp")
     p.add_argument("--python", metavar="PATH", default=sys.executable,
                    help="the CPython 3.9+ to build for (default: the one running freeze)")
+    p.add_argument("--target", metavar="PLATFORM",
+                   help="the platform to build for: linux-x86_64 or linux-aarch64 (default: "
+                        "this machine's); another machine's needs --target-root")
+    p.add_argument("--target-root", metavar="DIR",
+                   help="a runtime root (the target's filesystem, e.g. made by python -m "
+                        "freezer.target_root) whose python3.X the binary is built from")
     p.add_argument("--include-module", action="append", default=[], metavar="MODULE",
                    help="bundle MODULE even though no import of it is visible (repeatable)")
     p.add_argument("--exclude-module", action="append", default=[], metavar="MODULE",
@@ -104,8 +112,27 @@ def check_names(args: argparse.Namespace) -> None:
     for directory in args.path:
         if not os.path.isdir(directory):
             raise FreezeError(f"--path {directory}: not a directory")
-    if not os.path.isfile(args.python) or not os.access(args.python, os.X_OK):
+    if args.target_root is None and (not os.path.isfile(args.python)
+                                     or not os.access(args.python, os.X_OK)):
         raise FreezeError(f"--python {args.python}: no such executable")
+
+
+def target_from_args(args: argparse.Namespace) -> tuple[Platform, str, str, list[str]]:
+    """(platform, runtime root or "", python, the words that run it) for the build.
+
+    Without a root the target is this machine, whose python runs as it is; with one, the
+    root's python runs under qemu (see target_root.py), for this machine's architecture too
+    (a root of an older system, for a lower glibc floor)."""
+    native = host()
+    platform = by_name(args.target) if args.target else native
+    if args.target_root is None:
+        if platform != native:
+            raise FreezeError(f"--target {platform.name}: give the target's runtime with "
+                              "--target-root DIR (python -m freezer.target_root DIR makes one)")
+        return platform, "", args.python, []
+    root = check_root(args.target_root)
+    python = root_python(root, args.python if args.python != sys.executable else None)
+    return platform, root, python, launcher(platform, root)
 
 
 def hints_from_args(args: argparse.Namespace) -> Hints:
@@ -148,10 +175,14 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
     from_cli = hints_from_args(args)
     from_file = Hints() if args.no_config else load_hints(config_start(entry))[0]
     hints = merge(from_file, from_cli, no_trace=args.no_trace)
+    platform, root, python, words = target_from_args(args)
     return BuildOptions(
         entry=entry,
         output=Path(args.output).absolute(),
-        python=args.python,
+        python=python,
+        platform=platform,
+        root=root,
+        launcher=words,
         include=hints.include,
         exclude=hints.exclude,
         paths=hints.paths,

@@ -23,6 +23,7 @@ from elftools.elf.elffile import ELFFile
 
 from freezer import build_cache
 from freezer.errors import FreezeError
+from freezer.platforms import LINUX
 
 # Present on every glibc system, tied to the running kernel and loader: never bundled.
 GLIBC_CORE = frozenset({
@@ -141,11 +142,37 @@ def _linker_cache() -> dict[str, str]:
     return found
 
 
-def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ...]) -> str | None:
+def in_root(directory: str, sysroot: str) -> str:
+    """A directory the target's dynamic linker would search, as a path here: inside the
+    runtime root for a build from one (an absolute RPATH names the target's filesystem)."""
+    if not sysroot or not os.path.isabs(directory) or directory == sysroot \
+            or directory.startswith(sysroot.rstrip("/") + "/"):
+        return directory
+    return os.path.join(sysroot, directory.lstrip("/"))
+
+
+def system_dirs(target: dict) -> tuple[tuple[str, ...], str]:
+    """(directories searched after a file's own RPATH/RUNPATH, runtime root or "") of the
+    target interpreter's build: its LIBDIR, and for a root the target's default library
+    directories inside it (this machine's linker cache then says nothing about the target)."""
+    root = target.get("root", "")
+    dirs = tuple(in_root(d, root) for d in (target.get("libdir"),) if d)
+    if root:
+        dirs += LINUX[target["platform"]].library_dirs(root)
+    return dirs, root
+
+
+def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ...],
+                 sysroot: str = "") -> str | None:
+    """The file the dynamic linker would load for `soname`: the searching file's own dirs,
+    then `extra_dirs`, then (for this machine's own python) the system's linker cache and
+    default directories."""
     for d in (*search, *extra_dirs):
-        candidate = os.path.join(d, soname)
+        candidate = os.path.join(in_root(d, sysroot), soname)
         if os.path.isfile(candidate):
             return candidate
+    if sysroot:
+        return None
     path = _linker_cache().get(soname)
     if path and os.path.isfile(path):
         return path
@@ -158,7 +185,8 @@ def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ..
 
 
 def needed_libraries(path: str, extra_dirs: tuple[str, ...],
-                     provided: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+                     provided: frozenset[str] = frozenset(),
+                     sysroot: str = "") -> list[tuple[str, str]]:
     """(soname, path) of every library `path` needs, transitively, dependencies first.
 
     `provided` are sonames loaded by other means (libpython, by the bootloader).
@@ -172,11 +200,12 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
             if soname in GLIBC_CORE or soname in provided or soname in seen:
                 continue
             seen.add(soname)
-            dep = find_library(soname, info.search_with(inherited), extra_dirs)
+            dep = find_library(soname, info.search_with(inherited), extra_dirs, sysroot)
             if dep is None:
+                where = f"in the target root {sysroot}" if sysroot else "on this machine"
                 raise FreezeError(
-                    f"{p}: needs shared library {soname}, which is not installed on this "
-                    "machine (install it, or --exclude-module the module that needs it)"
+                    f"{p}: needs shared library {soname}, which is not installed {where} "
+                    "(install it, or --exclude-module the module that needs it)"
                 )
             visit(dep, info.passes_on(inherited))
             order.append((soname, dep))
@@ -185,7 +214,7 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
     return order
 
 
-def needs_cycle(path: str, extra_dirs: tuple[str, ...]) -> str | None:
+def needs_cycle(path: str, extra_dirs: tuple[str, ...], sysroot: str = "") -> str | None:
     """A library that `path` needs, directly or not, and that needs itself back; or None.
 
     Libraries loaded from memory must be loaded dependencies first, which a cycle makes
@@ -201,7 +230,7 @@ def needs_cycle(path: str, extra_dirs: tuple[str, ...]) -> str | None:
                 continue
             if state.get(soname) == 1:
                 return soname
-            dep = find_library(soname, info.search_with(inherited), extra_dirs)
+            dep = find_library(soname, info.search_with(inherited), extra_dirs, sysroot)
             if dep is None:
                 continue  # needed_libraries reports it
             state[soname] = 1

@@ -20,7 +20,7 @@ from freezer import build_cache, module_store, runtime_formats
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
-from freezer.native_deps import find_library, needed_libraries, needs_cycle
+from freezer.native_deps import find_library, in_root, needed_libraries, needs_cycle, system_dirs
 
 NATIVE_DIR = "__freezer__/native"
 records = runtime_formats.load("manifest")  # the manifest's format: freezer/runtime/manifest.py
@@ -81,9 +81,11 @@ class NativeStore:
     that differs (planted, or damaged) is stripped again and replaced.
     """
 
-    def __init__(self, cache_root: Path) -> None:
+    def __init__(self, cache_root: Path, foreign: bool = False) -> None:
         self.root = cache_root
-        self.strip = shutil.which("strip")
+        # This machine's binutils strip only its own architecture's files. Another's come
+        # from a distribution's packages or wheels, which are stripped already.
+        self.strip = None if foreign else shutil.which("strip")
         # One build asks for the same file more than once (a tree's extension modules).
         self._done: dict[str, tuple[str, str]] = {}
 
@@ -131,7 +133,8 @@ def _strippable(path: str) -> bool:
 
 def libpython_path(target: dict) -> str:
     name = target["instsoname"]
-    for d in (target["libdir"], os.path.join(target["libdir"], target["multiarch"])):
+    libdir = in_root(target["libdir"], target.get("root", ""))
+    for d in (libdir, os.path.join(libdir, target["multiarch"])):
         if d and os.path.isfile(os.path.join(d, name)):
             return os.path.join(d, name)
     raise FreezeError(
@@ -158,9 +161,9 @@ def tree_names(archive: str, cache_tag: str, has_source: bool) -> tuple[str, str
 def make_plan(analysis: Analysis, cache_root: Path,
               add_data: list[tuple[Path, str]] = (), sources: bool = True) -> BundlePlan:
     target = analysis.target
-    store = NativeStore(cache_root)
+    store = NativeStore(cache_root, foreign=target["machine"] != os.uname().machine)
     plan = BundlePlan()
-    libdirs = tuple(d for d in (target["libdir"],) if d)
+    libdirs, sysroot = system_dirs(target)
     libs: dict[str, str] = {}  # soname -> sha256 of every bundled shared library
     sizes: dict[str, int] = {}  # sha256 -> size of the library once decompressed
 
@@ -179,10 +182,10 @@ def make_plan(analysis: Analysis, cache_root: Path,
 
     libpython = libpython_path(target)
     pysoname = target["instsoname"]
-    boot_deps = needed_libraries(libpython, libdirs)
+    boot_deps = needed_libraries(libpython, libdirs, sysroot=sysroot)
     # glibc dlopens libgcc_s by name to unwind a thread in pthread_exit (CPython calls it when
     # a thread is ended at shutdown); not part of the glibc core, so it must come along.
-    gcc_s = find_library(LIBGCC_S, (), libdirs)
+    gcc_s = find_library(LIBGCC_S, (), libdirs, sysroot)
     if gcc_s and LIBGCC_S not in {s for s, _ in boot_deps}:
         boot_deps.insert(0, (LIBGCC_S, gcc_s))
     for soname, path in [*boot_deps, (pysoname, libpython)]:
@@ -197,7 +200,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
     file_bound = {d.name for d in analysis.dists if d.file_bound}
     for mod in analysis.modules:
         if mod.kind == "extension" and mod.dist and mod.dist not in file_bound \
-                and needs_cycle(mod.file, libdirs):
+                and needs_cycle(mod.file, libdirs, sysroot):
             file_bound.add(mod.dist)  # cannot load from memory: see needs_cycle
     trees: dict[str, list[str]] = {}  # file-bound distribution -> its entries
     # Deflate only if zipfile will find zlib: bundled, or built into the interpreter.
@@ -226,7 +229,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
         elif mod.kind == "namespace":
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
-            needs = needed_libraries(mod.file, libdirs, provided)
+            needs = needed_libraries(mod.file, libdirs, provided, sysroot)
             for soname, path in needs:
                 if soname not in libs:
                     add_native(soname, path)
@@ -264,7 +267,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
         for ext in tree_exts.get(dist, ()):
             # Libraries from outside the distribution (libstdc++ for numpy) are not where
             # the unpacked tree's run paths point: loaded from the payload before its code.
-            for soname, path in needed_libraries(ext, libdirs, provided):
+            for soname, path in needed_libraries(ext, libdirs, provided, sysroot):
                 if os.path.realpath(path) not in own and soname not in preload:
                     if soname not in libs:
                         add_native(soname, path)

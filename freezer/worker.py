@@ -53,6 +53,11 @@ RUNTIME_FILENAME = "<frozen importlib._bootstrap_external>"
 _PYC_FLAGS = (0b01).to_bytes(4, "little")
 
 
+# The words that run this interpreter again (a cross build's qemu; the request sets it): a
+# child cannot exec the target's programs directly where no binfmt handler is registered.
+_LAUNCHER: list[str] = []
+
+
 def target_facts() -> dict:
     cfg = sysconfig.get_config_var
     return {
@@ -89,8 +94,9 @@ def _boot_modules() -> list[str]:
     import subprocess
 
     try:
-        out = subprocess.run([sys.executable, "-I", "-S", "-X", "utf8", "-c", _BOOT_PROBE],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run([*_LAUNCHER, sys.executable, "-I", "-S", "-X", "utf8", "-c",
+                              _BOOT_PROBE], capture_output=True, text=True, timeout=60,
+                             check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     return out.split()
@@ -235,6 +241,7 @@ def whole_stdlib(graph: ModuleGraph, pruned: bool) -> tuple[list[dict], list[dic
 
 def main() -> None:
     request = json.load(sys.stdin)
+    _LAUNCHER[:] = request.get("launcher", ())
     reply: dict = {"target": target_facts()}
     graph = ModuleGraph(request["program_path"], STDLIB_PATH, request["exclude"], SITE_PATH,
                         os.uname().machine, request.get("scan_cache"))

@@ -12,6 +12,7 @@ frozen program must not depend on a libzstd being installed where it runs.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import pwd
@@ -62,7 +63,8 @@ def cache_root() -> Path:
     return Path(home) / ".cache" / "freezer"
 
 
-def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
+def bootloader_for(include_dir: str, version: str, cache_root: Path,
+                   toolchain: list[str] | None = None, sysroot: str = "") -> Path:
     """Return the path of a bootloader built for the CPython whose headers are in include_dir.
 
     ``version`` (e.g. ``"3.12"``) only names the target in messages and the cache key.  The
@@ -73,14 +75,14 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
     (any other is built again and replaced: it goes into every binary), and a new one is
     written to a temporary file and renamed into place, so concurrent builds are safe.
     """
-    compiler = _compiler()
+    compiler = toolchain or _compiler()
     include = Path(include_dir)
     if not (include / "Python.h").is_file():
         raise BootloaderError(
             f"Python {version} headers not found in {include_dir}: install them "
             f"(e.g. apt-get install python{version}-dev, or a Python built with its headers)"
         )
-    libzstd = _static_libzstd(compiler)
+    libzstd = _static_libzstd(compiler, sysroot)
     key = _cache_key(include, version, compiler, libzstd)
     out_dir = build_cache.build_dir(cache_root, "bootloader", key)
     out = out_dir / "boot"
@@ -95,8 +97,10 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path) -> Path:
             "set FREEZER_CACHE_DIR to a writable directory"
         ) from exc
     try:
-        cmd = [*compiler, *CFLAGS, f"-I{include}", str(BOOT_C), "-o", tmp, str(libzstd),
-               *LIBS]
+        # A root's pyconfig.h dispatches to its multiarch copy under <root>/usr/include.
+        roots = [f"-idirafter{sysroot}/usr/include"] if sysroot else []
+        cmd = [*compiler, *CFLAGS, f"-I{include}", *roots, str(BOOT_C), "-o", tmp,
+               str(libzstd), *LIBS]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
         except OSError as exc:
@@ -139,15 +143,17 @@ def _compiler() -> list[str]:
     return [found, *words[1:]]
 
 
-def _static_libzstd(compiler: list[str]) -> Path:
+def _static_libzstd(compiler: list[str], sysroot: str = "") -> Path:
     """Return the path of libzstd.a as the compiler would find it (Debian: libzstd-dev).
 
     ``-print-file-name`` answers with the bare name when the library is not on the compiler's
     search path, so that is the "not installed" case.
     """
+    found = glob.glob(os.path.join(sysroot, "usr/lib/*-linux-gnu/libzstd.a")) if sysroot else []
     try:
-        out = subprocess.run([*compiler, "-print-file-name=libzstd.a"], capture_output=True,
-                             text=True, check=False).stdout.strip()
+        out = found[0] if found else subprocess.run(
+            [*compiler, "-print-file-name=libzstd.a"], capture_output=True, text=True,
+            check=False).stdout.strip()
     except OSError:
         out = ""
     if not os.path.isabs(out) or not os.path.isfile(out):
