@@ -30,6 +30,7 @@ from freezer.payload import write_executable
 from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
 from freezer.platforms import Platform, host
 from freezer.pyz import write_pyz
+from freezer.target_root import check_links
 from freezer.trace import traced_modules
 
 TOOL_DIR = Path(freezer.__file__).resolve().parent
@@ -449,6 +450,8 @@ def build(opts: BuildOptions) -> Analysis:
     analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
                        opts.exclude, root, collect=opts.collect, traced=traced,
                        pruned=opts.pruned, sources=opts.sources, launcher=opts.launcher)
+    if opts.root:
+        check_links(opts.root, analysis.target["stdlib"])
     analysis.target["root"] = opts.root
     analysis.target["platform"] = opts.platform.name
     analysis.warnings[:0] = trace_warnings

@@ -27,6 +27,7 @@ class Platform:
     debian_arch: str  # dpkg's architecture: arm64
     wheel_arch: str  # manylinux tag suffix: aarch64
     qemu: str  # the user-mode emulator that runs its programs here
+    loader: str  # glibc's dynamic linker
 
     @property
     def zig_target(self) -> str:
@@ -43,9 +44,9 @@ class Platform:
 LINUX = {
     p.name: p for p in (
         Platform("linux-x86_64", "x86_64", "x86_64-linux-gnu", "EM_X86_64", "amd64", "x86_64",
-                 "qemu-x86_64"),
+                 "qemu-x86_64", "ld-linux-x86-64.so.2"),
         Platform("linux-aarch64", "aarch64", "aarch64-linux-gnu", "EM_AARCH64", "arm64",
-                 "aarch64", "qemu-aarch64"),
+                 "aarch64", "qemu-aarch64", "ld-linux-aarch64.so.1"),
     )
 }
 # Known names that cannot be built here yet, and why (one line each).

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from freezer.errors import FreezeError
-from freezer.platforms import Platform, by_name, emulator
+from freezer.platforms import Platform, by_name, emulator, host
 
 _PYTHON = re.compile(r"python3\.(\d+)$")
 # What the interpreter needs at run time: its own packages and the libraries they link, and
@@ -64,9 +64,18 @@ def root_python(root: str, python: str | None) -> str:
 
 
 def launcher(platform: Platform, root: str) -> list[str]:
-    """The words that run one of the root's programs here: qemu with the root as the prefix
-    for its dynamic linker and libraries."""
-    return [emulator(platform), "-L", root]
+    """The words that run one of the root's programs here, with the root's own dynamic linker
+    and libraries: qemu with the root as its prefix for another machine; for this machine's,
+    the root's dynamic linker run as a program, its library directories first (an older
+    system's python must not meet this machine's newer libc)."""
+    if platform != host():
+        return [emulator(platform), "-L", root]
+    dirs = platform.library_dirs(root)
+    for d in dirs:
+        loader = os.path.join(d, platform.loader)
+        if os.path.isfile(loader):
+            return [os.path.realpath(loader), "--library-path", ":".join(dirs)]
+    raise FreezeError(f"--target-root {root}: no dynamic linker ({platform.loader}) in it")
 
 
 def check_root(root: str) -> str:
@@ -74,6 +83,47 @@ def check_root(root: str) -> str:
     if not os.path.isdir(root):
         raise FreezeError(f"--target-root {root}: no such directory")
     return os.path.abspath(root)
+
+
+def absolute_links(root: str, top: str) -> list[tuple[str, str]]:
+    """(link, target) of the symbolic links under root/top whose target is absolute.
+
+    On the target such a link names the target's own file (Debian's sitecustomize.py points
+    into /etc); here it names this machine's, so the build would read the wrong file or none.
+    """
+    found = []
+    real_root = os.path.realpath(root)
+    if not (os.path.realpath(top) + "/").startswith(real_root + "/"):
+        top = os.path.join(root, top.lstrip("/"))
+    for folder, dirs, files in os.walk(top):
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            if os.path.islink(path) and os.path.isabs(os.readlink(path)):
+                found.append((path, os.readlink(path)))
+    return found
+
+
+def relink(root: str) -> int:
+    """Make every absolute symbolic link in the root relative to where it sits, so that it
+    names the root's file here as it does on the target; the number of links changed."""
+    changed = 0
+    for path, target in absolute_links(root, "/"):
+        inside = os.path.join(root, target.lstrip("/"))
+        os.unlink(path)
+        os.symlink(os.path.relpath(inside, os.path.dirname(path)), path)
+        changed += 1
+    return changed
+
+
+def check_links(root: str, stdlib: str) -> None:
+    """Refuse a root whose standard library holds absolute links (see absolute_links)."""
+    found = absolute_links(root, stdlib)
+    if found:
+        link, target = found[0]
+        raise FreezeError(
+            f"--target-root {root}: {os.path.relpath(link, root)} links to {target}, which "
+            f"is this machine's file here: make the root's links relative with python -m "
+            f"freezer.target_root --relink {root}")
 
 
 # --- making a root from Debian's packages -------------------------------------------------------
@@ -147,6 +197,7 @@ def make_debian_root(root: Path, platform: Platform, minor: int,
     _run(["apt-get", *apt, "download", *names], "apt-get download", cwd=downloads)
     for deb in sorted(downloads.glob("*.deb")):
         _run(["dpkg-deb", "-x", str(deb), str(root)], f"unpacking {deb.name}")
+    relink(str(root))
     if requirements:
         install_wheels(root, platform, minor, requirements)
 
@@ -189,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m freezer.target_root",
         description="Make a runtime root for freeze --target-root from Debian's packages.")
     p.add_argument("root", help="the directory to make (or to add wheels to)")
+    p.add_argument("--relink", action="store_true",
+                   help="only make the absolute symbolic links of an existing root (a "
+                        "debootstrap or an unpacked container image) relative")
     p.add_argument("--target", default="linux-aarch64", help="the platform (linux-aarch64)")
     p.add_argument("--python", default="3.11", metavar="3.X",
                    help="the CPython minor version of Debian's packages")
@@ -196,6 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="install these requirements as the target's wheels")
     p.add_argument("packages", nargs="*", help="more requirements, as for pip install")
     args = p.parse_intermixed_args(argv)
+    if args.relink:
+        if not os.path.isdir(args.root):
+            print(f"target_root: {args.root}: no such directory", file=sys.stderr)
+            return 2
+        print(f"target_root: {relink(args.root)} links made relative in {args.root}")
+        return 0
     try:
         platform = by_name(args.target)
         match = re.fullmatch(r"3\.(\d+)", args.python)

@@ -100,3 +100,40 @@ def run_target_python(root: Path, machine: str, script: Path, args: list[str] = 
         done = subprocess.run(argv, capture_output=True, cwd=work, timeout=timeout,
                               env=clean_env(work), stdin=subprocess.DEVNULL)
     return Completed(argv, done.returncode, done.stdout, done.stderr, work)
+
+
+def debootstrap_root(suite: str, packages: list[str]) -> Path:
+    """A minimal Debian `suite` system with `packages`, its links made relative (cached)."""
+    digest = hashlib.sha256("\0".join([suite, *packages]).encode()).hexdigest()[:16]
+    root = ROOTS / f"debian-{suite}-{digest}"
+    done = root / ".complete"
+    if done.exists():
+        return root
+    with _locked(ROOTS / f"{root.name}.lock"):
+        if done.exists():
+            return root
+        shutil.rmtree(root, ignore_errors=True)
+        made = subprocess.run(["debootstrap", "--no-merged-usr", "--variant=minbase",
+                               f"--include={','.join(packages)}", suite, str(root)],
+                              capture_output=True, text=True, timeout=1200)
+        if made.returncode != 0:
+            raise RuntimeError(f"debootstrap failed:\n{made.stdout[-3000:]}\n{made.stderr}")
+        relinked = subprocess.run([sys.executable, "-m", "freezer.target_root", "--relink",
+                                   str(root)], capture_output=True, text=True,
+                                  env=freezer_env())
+        if relinked.returncode != 0:
+            raise RuntimeError(f"relinking failed: {relinked.stderr}")
+        done.touch()
+    return root
+
+
+def run_in_chroot(root: Path, program: Path, args: list[str] = (),
+                  timeout: float = 120) -> Completed:
+    """Run `program` (a file of this machine) as /app/<name> inside `root`, a whole system."""
+    argv = [bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session",
+            "--ro-bind", str(root), "/", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp", "--tmpfs", SANDBOX_HOME,
+            "--ro-bind", str(program.parent), "/app", "--chdir", "/app", *args]
+    done = subprocess.run(argv, capture_output=True, env=clean_env(SANDBOX_HOME),
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return Completed(argv, done.returncode, done.stdout, done.stderr, "/app")

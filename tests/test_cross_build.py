@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROGRAMS, in_ci, run_freezer
-from tests.emulated import emulator, glibc_only, make_root, run_emulated, run_target_python
+from tests.emulated import (
+    debootstrap_root,
+    emulator,
+    glibc_only,
+    make_root,
+    run_emulated,
+    run_in_chroot,
+    run_target_python,
+)
 
 THIRDPARTY = Path(__file__).resolve().parent / "thirdparty" / "programs"
 PLATFORM, MACHINE, MINOR = "linux-aarch64", "aarch64", 11
@@ -131,3 +139,38 @@ def test_emulator_is_what_runs_the_root(root: Path) -> None:
     finally:
         os.unlink(probe)
     assert done.out.strip() == MACHINE and emulator(MACHINE)
+
+
+DEBIAN_11 = ["python3.9-minimal", "libpython3.9-stdlib", "libpython3.9", "libpython3.9-dev",
+             "libzstd-dev"]
+
+
+@pytest.fixture(scope="session")
+def bullseye() -> Path:
+    problem = None if shutil.which("debootstrap") else "debootstrap is not installed"
+    if problem is None and os.geteuid() != 0:
+        problem = "debootstrap needs root"
+    if problem:
+        if in_ci():
+            pytest.fail(f"the Debian 11 root cannot be made: {problem}")
+        pytest.skip(problem)
+    return debootstrap_root("bullseye", DEBIAN_11)
+
+
+@pytest.mark.parametrize("program", ["hello", "cross_native"])
+def test_built_from_debian_11_runs_on_debian_11(bullseye: Path, program: str,
+                                                 tmp_path: Path) -> None:
+    """A root of this machine's architecture but an older glibc (2.31): the binary runs on
+    that system, and prints what its own python3.9 prints there."""
+    script = PROGRAMS / program / "app.py"
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy2(script, app / "app.py")
+    built = run_freezer(["--target-root", str(bullseye), "app.py", "-o", str(app / "bin")],
+                        cwd=app)
+    assert built.returncode == 0, built.stderr
+    assert "CPython 3.9" in built.stderr
+    frozen = run_in_chroot(bullseye, app / "bin", ["/app/bin"])
+    plain = run_in_chroot(bullseye, app / "bin", ["/usr/bin/python3.9", "app.py"])
+    assert (frozen.returncode, frozen.out, frozen.err) == \
+        (plain.returncode, plain.out, plain.err), frozen.describe()
