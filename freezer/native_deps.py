@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
 
 from freezer import build_cache
 from freezer.errors import FreezeError
@@ -37,6 +38,9 @@ class ElfInfo:
     needed: tuple[str, ...]
     rpath: tuple[str, ...]  # DT_RPATH directories, $ORIGIN expanded
     runpath: tuple[str, ...]  # DT_RUNPATH directories, $ORIGIN expanded
+    # (library, version) of every symbol version the file needs (.gnu.version_r), e.g.
+    # ("libc.so.6", "GLIBC_2.34"): the oldest C library it can be loaded with (glibc.py).
+    verneed: tuple[tuple[str, str], ...] = ()
 
     @property
     def search(self) -> tuple[str, ...]:
@@ -56,7 +60,7 @@ class ElfInfo:
 
 
 # Bumped when what read_elf records changes, so older cache entries are no longer asked for.
-_ELF_CACHE_VERSION = "1"
+_ELF_CACHE_VERSION = "2"  # 2: verneed
 
 
 @functools.cache
@@ -82,8 +86,9 @@ def read_elf(path: str) -> ElfInfo:
         data = build_cache.load(record)
         if data is not None:
             fields = json.loads(data)
+            verneed = tuple((str(lib), str(version)) for lib, version in fields["verneed"])
             return ElfInfo(fields["soname"], *(tuple(fields[k]) for k in
-                                               ("needed", "rpath", "runpath")))
+                                               ("needed", "rpath", "runpath")), verneed)
     except (FreezeError, BootloaderError, OSError, ValueError, KeyError, TypeError):
         pass  # no usable cache: read the file
     info = _parse_elf(path)
@@ -100,7 +105,11 @@ def _parse_elf(path: str) -> ElfInfo:
         with open(path, "rb") as f:
             elf = ELFFile(f)
             soname, needed, rpath, runpath = None, [], [], []
+            verneed: list[tuple[str, str]] = []
             for section in elf.iter_sections():
+                if isinstance(section, GNUVerNeedSection):
+                    for library, versions in section.iter_versions():
+                        verneed.extend((library.name, v.name) for v in versions)
                 if not isinstance(section, DynamicSection):
                     continue
                 for tag in section.iter_tags():
@@ -117,7 +126,7 @@ def _parse_elf(path: str) -> ElfInfo:
                                 d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin))
     except (ELFError, OSError) as e:
         raise FreezeError(f"{path}: not a readable ELF shared object ({e})") from None
-    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath))
+    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath), tuple(verneed))
 
 
 @functools.lru_cache(maxsize=1)
