@@ -26,9 +26,14 @@ from freezer import build_cache
 from freezer.errors import FreezeError
 
 # Present on every glibc system, tied to the running kernel and loader: never bundled.
+# glibc's other libraries too (libresolv, which krb5 links, and the rest): they come with
+# every glibc, and a copy of the build machine's calls into its own libc by GLIBC_PRIVATE
+# symbols that no other glibc release has (and Debian 12's needs 2.36's DT_RELR support).
 GLIBC_CORE = frozenset({
     "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
     "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "ld-linux.so.2", "ld-linux-armhf.so.3",
+    "libresolv.so.2", "libanl.so.1", "libnsl.so.1", "libBrokenLocale.so.1",
+    "libthread_db.so.1", "libmvec.so.1", "libc_malloc_debug.so.0",
 })
 
 
