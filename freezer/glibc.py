@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from freezer.errors import FreezeError
 from freezer.native_deps import read_elf
 
 Version = tuple[int, ...]
@@ -72,8 +73,12 @@ def need_of(what: str, path: str, at_start: bool) -> Need | None:
     A version need names the library that defines it; any library counts (libresolv's
     GLIBC_2.9 is glibc's too), since glibc's libraries all come with the same release.
     """
+    try:
+        verneed = read_elf(path).verneed
+    except FreezeError:
+        return None  # a vendored file that only looks like ELF: no loader takes it either
     best: tuple[Version, str] | None = None
-    for _, name in read_elf(path).verneed:
+    for _, name in verneed:
         version = version_of(name)
         if version is not None and (best is None or version > best[0]):
             best = (version, name)

@@ -273,6 +273,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
     dist_infos = {d.dist_info: d.name for d in analysis.dists}
     for archive, source in sorted(analysis.data.items()):
         plan.add(Entry(archive, path=source, deflate=deflate))
+        if _is_elf(source):  # a library a package loads with ctypes, a helper it runs
+            plan.natives.append((archive, source, False))
         owner = _data_owner(archive, analysis, dist_infos)
         if owner in file_bound:
             trees.setdefault(owner, []).append(archive)
@@ -349,7 +351,13 @@ def gcc_s_is_fallback(plan: BundlePlan) -> bool:
     symbol versions an older system's copy lacks): then it is a boot library as libpython's
     own dependencies are, and counts in the floor like them.
     """
-    return not any(LIBGCC_S in read_elf(path).needed for _, path, _ in plan.natives)
+    for _, path, _ in plan.natives:
+        try:
+            if LIBGCC_S in read_elf(path).needed:
+                return False
+        except FreezeError:
+            continue  # a vendored file that only looks like ELF: nothing loads it
+    return True
 
 
 def _add_store(plan: BundlePlan, stored: list[module_store.StoredModule],
