@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sandbox import GLIBC_DIR, run_sandboxed
 
 from freezer.bootloader import zstd
 from freezer.glibc import Floor, Need, parse_version, version_of
+from freezer.plan import BundlePlan, gcc_s_is_fallback
 
 # The summary line: `freeze: OUT needs glibc X.Y or newer: WHAT needs GLIBC_X.Y` (and what
 # the start needs, where that is less).
@@ -184,6 +186,19 @@ def test_libgcc_s_is_a_fallback_outside_the_floor(py311: Target) -> None:
     assert "libgcc_s.so.1" not in table
     assert "fallback libgcc_s.so.1" in manifest
     assert any(line.startswith("lib libgcc_s.so.1 ") for line in manifest)
+
+
+def test_libgcc_s_is_a_boot_library_where_a_bundled_file_links_it() -> None:
+    """libstdc++ links libgcc_s and may need symbol versions an older system's copy lacks:
+    then the bundled copy is no fallback (the floor counts it, as a boot library)."""
+    libstdcxx = GLIBC_DIR / "libstdc++.so.6"
+    if not libstdcxx.exists():
+        pytest.skip(f"no {libstdcxx} here")
+    plan = BundlePlan()
+    plan.natives.append(("python", sys.executable, True))  # links no libgcc_s
+    assert gcc_s_is_fallback(plan)
+    plan.natives.append(("libstdc++.so.6 (for numpy)", str(libstdcxx), False))
+    assert not gcc_s_is_fallback(plan)
 
 
 @pytest.mark.usefixtures("sandbox_ready")
