@@ -57,7 +57,9 @@ def version_of(name: str) -> Version | None:
 class Need:
     """What one bundled file needs of glibc: its newest version and that version's name."""
 
-    what: str  # the file as the summary names it: "libpython3.11.so.1.0", "module cmath"
+    # The file as the summary names it: "libpython3.11.so.1.0", "libcrypt.so.1 (for module
+    # _crypt)", "cmath.cpython-311-x86_64-linux-gnu.so (module cmath)".
+    what: str
     path: str  # the file on the build machine the bundled copy was made from
     version: Version
     name: str  # "GLIBC_2.35"

@@ -133,6 +133,12 @@ def _strippable(path: str) -> bool:
     return not re.search(r"/(site|dist)-packages/|\.libs/", real)
 
 
+def _ext_label(path: str, name: str) -> str:
+    """An extension module as the glibc floor names it: its file, and the module, which is
+    what an --exclude-module takes."""
+    return f"{os.path.basename(path)} (module {name})"
+
+
 def _is_elf(path: str) -> bool:
     """A vendored file that is native code (auditwheel's .libs hold only such files, but a
     distribution's other vendored files may be anything)."""
@@ -237,7 +243,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
             if mod.kind == "extension":
                 plan.add(Entry(mod.archive, path=store.get(mod.file)[0], deflate=deflate,
                                level=1))
-                plan.natives.append((f"module {mod.name}", mod.file, False))
+                plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
                 trees.setdefault(mod.dist, []).append(mod.archive)
                 tree_exts.setdefault(mod.dist, []).append(mod.file)
             elif mod.kind != "namespace":
@@ -251,7 +257,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
             needs = needed_libraries(mod.file, libdirs, provided)
-            plan.natives.append((f"module {mod.name}", mod.file, False))
+            plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
             for soname, path in needs:
                 if soname not in libs:
                     add_native(soname, path, f"module {mod.name}")

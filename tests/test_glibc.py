@@ -73,8 +73,9 @@ def natives_of(binary: Path) -> dict[str, bytes]:
         fallbacks = {line.split(" ")[1] for line in manifest if line.startswith("fallback ")}
         for line in manifest:
             fields = line.split(" ")
-            if fields[0] == "ext":
-                files[f"module {fields[1]}"] = unpacked(fields[2], fields[5])
+            if fields[0] == "ext":  # named by its file and its module
+                label = f"{fields[2].rpartition('/')[2]} (module {fields[1]})"
+                files[label] = unpacked(fields[2], fields[5])
             elif fields[0] == "lib" and fields[1] not in fallbacks:
                 files[fields[1]] = unpacked(fields[2], fields[4])
     return files
