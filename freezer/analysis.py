@@ -11,9 +11,13 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from freezer import build_cache
 from freezer.errors import FreezeError
+
+if TYPE_CHECKING:
+    from freezer.glibc import Floor
 
 _HERE = Path(__file__).resolve().parent
 
@@ -73,6 +77,8 @@ class Analysis:
     cold: dict[str, str] = field(default_factory=dict)
     # --pruned: the stdlib modules left out.
     dropped: list[str] = field(default_factory=list)
+    # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
+    floor: Floor | None = None
 
 
 def clean_env() -> dict[str, str]:

@@ -25,6 +25,7 @@ import freezer
 from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
 from freezer.errors import STOP_SIGNALS, FreezeError
+from freezer.glibc import Floor, Version, floor_of
 from freezer.native_deps import find_library, in_root, needed_libraries, system_dirs
 from freezer.payload import write_executable
 from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
@@ -64,6 +65,10 @@ class BuildOptions:
     pruned: bool = False
     # Sources shipped beside the bytecode, for tracebacks and inspect (--no-sources: not).
     sources: bool = True
+    # The oldest glibc the executable must run on (--glibc, or [tool.freezer] glibc), and
+    # where it was asked for, as a refusal names it ("--glibc 2.31").
+    glibc: Version | None = None
+    glibc_from: str = ""
 
 
 # --- the script --------------------------------------------------------------------------------
@@ -429,6 +434,13 @@ def target_bootloader(opts: BuildOptions, target: dict, cache: Path) -> Path:
                           toolchain=toolchain, sysroot=opts.root)
 
 
+def glibc_floor(boot: Path, plan: BundlePlan) -> Floor:
+    """The glibc floor of the executable: its bootloader, which runs first, then every
+    native file of the plan (glibc.py). Each file's version needs are read once and kept
+    in the build cache with its other ELF facts (native_deps.read_elf)."""
+    return floor_of([("the bootloader", str(boot), True), *plan.natives])
+
+
 def build(opts: BuildOptions) -> Analysis:
     entry = opts.entry
     if entry.kind == "script":
@@ -465,6 +477,11 @@ def build(opts: BuildOptions) -> Analysis:
     plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
     target = analysis.target
     boot = target_bootloader(opts, target, root)
+    analysis.floor = glibc_floor(boot, plan)
+    if opts.glibc is not None:
+        refusal = analysis.floor.check(opts.glibc, opts.glibc_from)
+        if refusal:
+            raise FreezeError(refusal)
     protect_plan(guard, plan)
     protect_natives(guard, analysis)
     guard.check()

@@ -22,6 +22,7 @@ from freezer.config import (
     parse_trace,
 )
 from freezer.errors import FreezeError, interruption, raise_on_signals, restore_signals
+from freezer.glibc import parse_version
 from freezer.platforms import Platform, by_name, host
 from freezer.target_root import check_root, launcher, root_python
 
@@ -80,6 +81,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sources", action="store_true",
                    help="ship bytecode without its sources (tracebacks then have no source "
                         "lines, inspect.getsource fails)")
+    p.add_argument("--glibc", metavar="X.Y",
+                   help="refuse a build that would need a newer glibc than X.Y to run (the "
+                        "summary says what the binary needs)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("--version", action="version", version=f"freeze {__version__}")
     return p
@@ -151,6 +155,12 @@ def hints_from_args(args: argparse.Namespace) -> Hints:
             hints.trace = parse_trace(args.trace)
         except ValueError as e:
             raise FreezeError(f"--trace {e}") from None
+    if args.glibc is not None:
+        try:
+            hints.glibc = parse_version(args.glibc)
+        except ValueError as e:
+            raise FreezeError(f"--glibc {e}") from None
+        hints.glibc_from = f"--glibc {args.glibc}"
     return hints
 
 
@@ -191,6 +201,8 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
         trace_args=hints.trace,
         pruned=args.pruned,
         sources=not (args.no_sources or args.pruned),
+        glibc=hints.glibc,
+        glibc_from=hints.glibc_from,
     )
 
 
@@ -251,3 +263,6 @@ def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> 
     size = opts.output.stat().st_size / 1e6
     print(f"freeze: wrote {args.output} ({size:.1f} MB, {len(analysis.modules)} modules, "
           f"CPython {analysis.target['version']})", file=sys.stderr)
+    floor = analysis.floor.summary() if analysis.floor else None
+    if floor:
+        print(f"freeze: {args.output} {floor}", file=sys.stderr)

@@ -20,15 +20,21 @@ from dataclasses import asdict, dataclass
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
 
 from freezer import build_cache
 from freezer.errors import FreezeError
 from freezer.platforms import LINUX
 
 # Present on every glibc system, tied to the running kernel and loader: never bundled.
+# glibc's other libraries too (libresolv, which krb5 links, and the rest): they come with
+# every glibc, and a copy of the build machine's calls into its own libc by GLIBC_PRIVATE
+# symbols that no other glibc release has (and Debian 12's needs 2.36's DT_RELR support).
 GLIBC_CORE = frozenset({
     "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
     "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "ld-linux.so.2", "ld-linux-armhf.so.3",
+    "libresolv.so.2", "libanl.so.1", "libnsl.so.1", "libBrokenLocale.so.1",
+    "libthread_db.so.1", "libmvec.so.1", "libc_malloc_debug.so.0",
 })
 
 
@@ -38,6 +44,9 @@ class ElfInfo:
     needed: tuple[str, ...]
     rpath: tuple[str, ...]  # DT_RPATH directories, $ORIGIN expanded
     runpath: tuple[str, ...]  # DT_RUNPATH directories, $ORIGIN expanded
+    # (library, version) of every symbol version the file needs (.gnu.version_r), e.g.
+    # ("libc.so.6", "GLIBC_2.34"): the oldest C library it can be loaded with (glibc.py).
+    verneed: tuple[tuple[str, str], ...] = ()
 
     @property
     def search(self) -> tuple[str, ...]:
@@ -57,7 +66,7 @@ class ElfInfo:
 
 
 # Bumped when what read_elf records changes, so older cache entries are no longer asked for.
-_ELF_CACHE_VERSION = "1"
+_ELF_CACHE_VERSION = "2"  # 2: verneed
 
 
 @functools.cache
@@ -83,8 +92,9 @@ def read_elf(path: str) -> ElfInfo:
         data = build_cache.load(record)
         if data is not None:
             fields = json.loads(data)
+            verneed = tuple((str(lib), str(version)) for lib, version in fields["verneed"])
             return ElfInfo(fields["soname"], *(tuple(fields[k]) for k in
-                                               ("needed", "rpath", "runpath")))
+                                               ("needed", "rpath", "runpath")), verneed)
     except (FreezeError, BootloaderError, OSError, ValueError, KeyError, TypeError):
         pass  # no usable cache: read the file
     info = _parse_elf(path)
@@ -101,7 +111,11 @@ def _parse_elf(path: str) -> ElfInfo:
         with open(path, "rb") as f:
             elf = ELFFile(f)
             soname, needed, rpath, runpath = None, [], [], []
+            verneed: list[tuple[str, str]] = []
             for section in elf.iter_sections():
+                if isinstance(section, GNUVerNeedSection):
+                    for library, versions in section.iter_versions():
+                        verneed.extend((library.name, v.name) for v in versions)
                 if not isinstance(section, DynamicSection):
                     continue
                 for tag in section.iter_tags():
@@ -118,7 +132,7 @@ def _parse_elf(path: str) -> ElfInfo:
                                 d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin))
     except (ELFError, OSError) as e:
         raise FreezeError(f"{path}: not a readable ELF shared object ({e})") from None
-    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath))
+    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath), tuple(verneed))
 
 
 @functools.lru_cache(maxsize=1)

@@ -20,7 +20,14 @@ from freezer import build_cache, module_store, runtime_formats
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
-from freezer.native_deps import find_library, in_root, needed_libraries, needs_cycle, system_dirs
+from freezer.native_deps import (
+    find_library,
+    in_root,
+    needed_libraries,
+    needs_cycle,
+    read_elf,
+    system_dirs,
+)
 
 NATIVE_DIR = "__freezer__/native"
 records = runtime_formats.load("manifest")  # the manifest's format: freezer/runtime/manifest.py
@@ -67,6 +74,10 @@ class BundlePlan:
     manifest: list[str] = field(default_factory=list)
     # (name, is package, pyc file) of the modules the bootloader freezes (module_store.py).
     frozen: list[tuple[str, bool, str]] = field(default_factory=list)
+    # (how the summary names it, the file on this machine, loaded at start) of every native
+    # file the binary may load, in load order: what sets its glibc floor (glibc.py). Not a
+    # library the runtime loads only where the system has none of its own (`fallback`).
+    natives: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -131,6 +142,22 @@ def _strippable(path: str) -> bool:
     return not re.search(r"/(site|dist)-packages/|\.libs/", real)
 
 
+def _ext_label(path: str, name: str) -> str:
+    """An extension module as the glibc floor names it: its file, and the module, which is
+    what an --exclude-module takes."""
+    return f"{os.path.basename(path)} (module {name})"
+
+
+def _is_elf(path: str) -> bool:
+    """A vendored file that is native code (auditwheel's .libs hold only such files, but a
+    distribution's other vendored files may be anything)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def libpython_path(target: dict) -> str:
     name = target["instsoname"]
     libdir = in_root(target["libdir"], target.get("root", ""))
@@ -173,30 +200,39 @@ def make_plan(analysis: Analysis, cache_root: Path,
         sizes[digest] = os.path.getsize(stripped)
         return zstd.compressed_copy(stripped, digest, cache_root)
 
-    def add_native(soname: str, path: str) -> str:
+    def add_native(soname: str, path: str, needed_by: str | None) -> str:
         stripped, digest = store.get(path)
         entry = f"{NATIVE_DIR}/{digest}/{soname}.zst"
         plan.add(Entry(entry, path=packed(stripped, digest)))
         libs[soname] = digest
+        if needed_by is not None:
+            plan.natives.append((f"{soname} (for {needed_by})", path, False))
         return entry
 
     libpython = libpython_path(target)
     pysoname = target["instsoname"]
     boot_deps = needed_libraries(libpython, libdirs, sysroot=sysroot)
     # glibc dlopens libgcc_s by name to unwind a thread in pthread_exit (CPython calls it when
-    # a thread is ended at shutdown); not part of the glibc core, so it must come along.
+    # a thread is ended at shutdown); not part of the glibc core, so it must come along. Where
+    # no bundled file needs it, it is only a fallback: see _add_gcc_s.
     gcc_s = find_library(LIBGCC_S, (), libdirs, sysroot)
-    if gcc_s and LIBGCC_S not in {s for s, _ in boot_deps}:
-        boot_deps.insert(0, (LIBGCC_S, gcc_s))
-    for soname, path in [*boot_deps, (pysoname, libpython)]:
+
+    def add_boot(soname: str, path: str, position: int) -> None:
         # Compressed: the bootloader unpacks them once into the cache and loads them from
         # there, so warm starts pay nothing for it (libpython is ~6 MB stored, ~1.6 MB packed).
         stripped, digest = store.get(path)
         entry = f"{NATIVE_DIR}/{digest}/{soname}.zst"
         plan.add(Entry(entry, path=zstd.compressed_copy(stripped, digest, cache_root)))
         libs[soname] = digest
-        plan.boot.append(BootLib(soname, entry, digest, size=os.path.getsize(stripped)))
-    provided = frozenset([pysoname, *libs])
+        plan.boot.insert(position, BootLib(soname, entry, digest,
+                                           size=os.path.getsize(stripped)))
+        plan.natives.insert(position, (soname, path, True))
+
+    for soname, path in [*boot_deps, (pysoname, libpython)]:
+        add_boot(soname, path, len(plan.boot))
+    # libgcc_s too: loaded before any extension module, from the boot table or at the
+    # runtime's start (gcc_s_is_fallback).
+    provided = frozenset([pysoname, *libs, LIBGCC_S])
     file_bound = {d.name for d in analysis.dists if d.file_bound}
     for mod in analysis.modules:
         if mod.kind == "extension" and mod.dist and mod.dist not in file_bound \
@@ -217,6 +253,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
             if mod.kind == "extension":
                 plan.add(Entry(mod.archive, path=store.get(mod.file)[0], deflate=deflate,
                                level=1))
+                plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
                 trees.setdefault(mod.dist, []).append(mod.archive)
                 tree_exts.setdefault(mod.dist, []).append(mod.file)
             elif mod.kind != "namespace":
@@ -230,9 +267,10 @@ def make_plan(analysis: Analysis, cache_root: Path,
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
             needs = needed_libraries(mod.file, libdirs, provided, sysroot)
+            plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
             for soname, path in needs:
                 if soname not in libs:
-                    add_native(soname, path)
+                    add_native(soname, path, f"module {mod.name}")
             stripped, digest = store.get(mod.file)
             plan.add(Entry(mod.archive, path=packed(stripped, digest)))
             plan.manifest.append(records.ext_record(
@@ -251,6 +289,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
     dist_infos = {d.dist_info: d.name for d in analysis.dists}
     for archive, source in sorted(analysis.data.items()):
         plan.add(Entry(archive, path=source, deflate=deflate))
+        if _is_elf(source):  # a library a package loads with ctypes, a helper it runs
+            plan.natives.append((archive, source, False))
         owner = _data_owner(archive, analysis, dist_infos)
         if owner in file_bound:
             trees.setdefault(owner, []).append(archive)
@@ -258,6 +298,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
         if dist in file_bound:
             plan.add(Entry(archive, path=source, deflate=deflate, level=1))
             trees.setdefault(dist, []).append(archive)
+            if _is_elf(source):
+                plan.natives.append((f"{archive} (of {dist})", source, False))
     _add_user_data(plan, analysis, add_data, file_bound, trees)
     for dist in sorted(trees):
         preload = []
@@ -270,9 +312,16 @@ def make_plan(analysis: Analysis, cache_root: Path,
             for soname, path in needed_libraries(ext, libdirs, provided, sysroot):
                 if os.path.realpath(path) not in own and soname not in preload:
                     if soname not in libs:
-                        add_native(soname, path)
+                        add_native(soname, path, dist)
                     preload.append(soname)
         _add_tree(plan, dist, sorted(trees[dist]), preload)
+    if gcc_s and LIBGCC_S not in libs:
+        if gcc_s_is_fallback(plan):
+            # A library record the runtime loads only where the system has no libgcc_s.
+            add_native(LIBGCC_S, gcc_s, None)
+            plan.manifest.append(records.fallback_record(LIBGCC_S))
+        else:
+            add_boot(LIBGCC_S, gcc_s, 0)  # first, as it was before it could be a fallback
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
             digest = libs[soname]
@@ -306,6 +355,25 @@ def make_plan(analysis: Analysis, cache_root: Path,
         plan.add(Entry(module_store.FROZEN_ENTRY, data=module_store.frozen_blob(plan.frozen)))
     _add_package_dirs(plan)
     return plan
+
+
+def gcc_s_is_fallback(plan: BundlePlan) -> bool:
+    """Whether libgcc_s can be left to the system, the bundled copy only a fallback.
+
+    glibc's pthread_exit dlopens it by name, so a system that has one of its own needs no
+    copy of ours, and the build machine's copy (Debian 12's needs GLIBC_2.35) would raise
+    the floor of every binary for the sake of the few systems that have none (a bare
+    container). Unless some bundled file links against it (libstdc++ does, and may need
+    symbol versions an older system's copy lacks): then it is a boot library as libpython's
+    own dependencies are, and counts in the floor like them.
+    """
+    for _, path, _ in plan.natives:
+        try:
+            if LIBGCC_S in read_elf(path).needed:
+                return False
+        except FreezeError:
+            continue  # a vendored file that only looks like ELF: nothing loads it
+    return True
 
 
 def _add_store(plan: BundlePlan, stored: list[module_store.StoredModule],
