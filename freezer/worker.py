@@ -162,13 +162,14 @@ def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]
         with open(path, "rb") as f:
             return "script", display, f.read(), display
     name = entry["module"]
-    graph.add(name, "command line", 0)
+    func = entry["func"]
+    request = f"-m {name}" if entry["kind"] == "module" else f"{name}:{func}"
+    graph.add(name, "command line", 0, request=request)
     if entry["kind"] == "module":
         mod = graph.find(name)
         if mod is not None and mod.search_locations is not None:
-            graph.add(name + ".__main__", "command line", 0)
+            graph.add(name + ".__main__", "command line", 0, request=request)
         return "module", name, b"", ""
-    func = entry["func"]
     display = entry["display"]
     source = (f"import sys\nfrom {name} import {func.split('.')[0]}\n"
               f"sys.exit({func}())\n").encode()
@@ -254,7 +255,7 @@ def main() -> None:
             # The runtime imports it at start, for source lines (see runtime/sources.py).
             graph.add("warnings", fatal=False, program=False)
         for name in request["include"]:
-            graph.add(name, "--include-module", 0)
+            graph.add(name, "--include-module", 0, request=f"--include-module {name}")
         for name in request.get("collect", ()):
             graph.collect(name)
         for name in request.get("traced", ()):

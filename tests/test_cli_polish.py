@@ -93,3 +93,23 @@ def test_no_arguments_prints_usage_and_what_to_do(tmp_path: Path) -> None:
         "freeze: error: nothing to freeze: give a script (freeze app.py -o app), -m MODULE or "
         "MODULE:FUNCTION, and the output with -o OUT; freeze --help lists the options",
     ]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["app.py", "--include-module", "fzt_nosuch"],
+     "--include-module fzt_nosuch: cannot find module fzt_nosuch"),
+    (["app.py", "--include-module", "json.fzt_nosuch"],
+     "--include-module json.fzt_nosuch: cannot find module json.fzt_nosuch"),
+    # The part that is missing, in the words that asked for the whole.
+    (["app.py", "--include-module", "fzt_nosuch.sub"],
+     "--include-module fzt_nosuch.sub: cannot find module fzt_nosuch"),
+    (["app.py", "--collect", "fzt_nosuch"], "--collect fzt_nosuch: cannot find module fzt_nosuch"),
+    (["-m", "fzt_nosuch"], "-m fzt_nosuch: cannot find module fzt_nosuch"),
+    (["fzt_nosuch:main"], "fzt_nosuch:main: cannot find module fzt_nosuch"),
+])
+def test_missing_requested_module_names_the_request(tmp_path: Path, argv: list[str],
+                                                    expected: str) -> None:
+    """A module asked for on the command line has no file and line to blame: the line names
+    the option and its value (it read `--include-module:0: cannot find module`)."""
+    assert refused(tmp_path, [*argv, "-o", "x", "--python", sys.executable]) == \
+        f"freeze: error: {expected}"
