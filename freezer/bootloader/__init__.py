@@ -80,7 +80,8 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path,
     if not (include / "Python.h").is_file():
         raise BootloaderError(
             f"Python {version} headers not found in {include_dir}: install them "
-            f"(e.g. apt-get install python{version}-dev, or a Python built with its headers)"
+            f"(e.g. apt-get install python{'.'.join(version.split('.')[:2])}-dev, or a Python "
+            "built with its headers)"
         )
     libzstd = _static_libzstd(compiler, sysroot)
     key = _cache_key(include, version, compiler, libzstd)
