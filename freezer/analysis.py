@@ -79,6 +79,9 @@ class Analysis:
     dropped: list[str] = field(default_factory=list)
     # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
     floor: Floor | None = None
+    # How many modules the output holds where that is not len(modules): a .pyz carries the
+    # program's and its distributions' modules only, the target Python has the stdlib.
+    held: int | None = None
 
 
 def clean_env() -> dict[str, str]:

@@ -381,7 +381,8 @@ def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> 
               f"modules the analysis did not see imported: {', '.join(analysis.dropped)}",
               file=sys.stderr)
     size = opts.output.stat().st_size / 1e6
-    print(f"freeze: wrote {args.output} ({size:.1f} MB, {len(analysis.modules)} modules, "
+    held = len(analysis.modules) if analysis.held is None else analysis.held
+    print(f"freeze: wrote {args.output} ({size:.1f} MB, {held} module{'s' * (held != 1)}, "
           f"CPython {analysis.target['version']})", file=sys.stderr)
     floor = analysis.floor.summary() if analysis.floor else None
     if floor:
