@@ -208,7 +208,7 @@ def directory_entry(directory: str) -> EntryPoint:
         raise FreezeError(f"can't find '__main__' module in '{directory}' (as python "
                           f"{directory} would say): give a script in it, or a package "
                           "with -m PACKAGE")
-    return EntryPoint("script", path=main.absolute())
+    return EntryPoint("script", path=main.absolute(), directory=True)
 
 
 def check_names(args: argparse.Namespace) -> None:

@@ -160,7 +160,9 @@ def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]
         display = os.path.basename(path)
         graph.add_source("__main__", path, display)
         with open(path, "rb") as f:
-            return "script", display, f.read(), display
+            # A directory's __main__.py runs as a script with a spec (runtime/__init__.py).
+            kind = "directory" if entry.get("directory") else "script"
+            return kind, display, f.read(), display
     name = entry["module"]
     func = entry["func"]
     request = f"-m {name}" if entry["kind"] == "module" else f"{name}:{func}"
@@ -273,7 +275,7 @@ def main() -> None:
             # an extension module in most builds; a --pruned build with nothing to inflate
             # stores everything and carries zlib only if the program imports it.
             graph.add("zlib", fatal=False, program=False)
-        main_pyc = compiler.pyc(None, display, source) if kind == "script" else None
+        main_pyc = compiler.pyc(None, display, source) if kind != "module" else None
     except SyntaxError as e:
         reply["fatal"] = f"{e.filename}:{e.lineno}: syntax error: {e.msg}"
         print(json.dumps(reply))
