@@ -132,7 +132,8 @@ def make_parser() -> argparse.ArgumentParser:
                "The same hints can go in [tool.freezer] of the program's pyproject.toml.",
     )
     p.add_argument("program", nargs="?",
-                   help="the script to freeze (app.py), or MODULE:FUNCTION to call")
+                   help="the script to freeze (app.py), a directory with __main__.py, or "
+                        "MODULE:FUNCTION to call")
     p.add_argument("-m", dest="module", metavar="MODULE",
                    help="freeze a module or package run as `python -m MODULE`")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
