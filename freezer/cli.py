@@ -114,10 +114,18 @@ def unknown_option(name: str, known: list[str]) -> str:
     """The one line for an option freezer does not have."""
     if name in PYINSTALLER:
         return f"{name} is PyInstaller's option: {PYINSTALLER[name]}"
-    close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1,
-                                      cutoff=0.75)
+    longs = [k for k in known if k.startswith("--")]
+    # An abbreviation of one option (`--exclude`), else a misspelling of one.
+    close = [k for k in longs if k.startswith(name)] if name.startswith("--") else []
+    if len(close) != 1:
+        close = difflib.get_close_matches(name, longs, n=1, cutoff=0.75)
     if close:
         return f"unknown option {name} (did you mean {close[0]}?)"
+    theirs = difflib.get_close_matches(name, [k for k in PYINSTALLER if k.startswith("--")],
+                                       n=1, cutoff=0.8)
+    if theirs:  # PyInstaller's option, misspelt (--hidden-imports)
+        return (f"unknown option {name} (PyInstaller's {theirs[0]}? "
+                f"{PYINSTALLER[theirs[0]]})")
     return f"unknown option {name} (freeze --help lists the options)"
 
 

@@ -37,6 +37,11 @@ def refused(tmp_path: Path, argv: list[str]) -> str:
      "unknown option --include-modul (did you mean --include-module?)"),
     # No abbreviations on any version: one that works today breaks when an option is added.
     (["app.py", "--out", "x"], "unknown option --out (did you mean --output?)"),
+    (["app.py", "-o", "x", "--exclude", "m"],
+     "unknown option --exclude (did you mean --exclude-module?)"),
+    (["app.py", "-o", "x", "--hidden-imports=m"],
+     "unknown option --hidden-imports (PyInstaller's --hidden-import? freezer's is "
+     "--include-module MODULE)"),
     (["app.py", "-o", "x", "--frobnicate"],
      "unknown option --frobnicate (freeze --help lists the options)"),
     (["app.py", "-o", "x", "-Z"], "unknown option -Z (freeze --help lists the options)"),
