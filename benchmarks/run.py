@@ -63,6 +63,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from cross import cross_lines  # benchmarks/ is sys.path[0] when run as a script
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 PROGRAMS_DIR = BENCH / "programs"
@@ -999,6 +1001,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pyinstaller", action="store_true",
                    help="freezer and python only (no PyInstaller, no Nuitka)")
     p.add_argument("--no-nuitka", action="store_true", help="leave Nuitka out")
+    p.add_argument("--cross", action=argparse.BooleanOptionalAction, default=None,
+                   help="add linux-aarch64 cross-build rows (default: on, off with --quick)")
     p.add_argument("--nuitka-timeout", type=float, default=1800, metavar="SECONDS",
                    help="record a Nuitka build that takes longer as too slow (default 1800)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory")
@@ -1061,6 +1065,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     opts.out.mkdir(parents=True, exist_ok=True)
     text = markdown(rows, meta, venvs)
+    if opts.cross if opts.cross is not None else not opts.quick:
+        minor = int(target.version.split(".")[1])
+        text += ("\n## Cross builds: linux-aarch64 from this x86_64 machine\n\n"
+                 + "\n".join(cross_lines(python, minor)) + "\n")
     (opts.out / f"{stem}.md").write_text(text)
     (opts.out / f"{stem}.json").write_text(json.dumps(
         {"meta": meta, "venvs": venvs, "rows": [asdict(r) for r in rows]}, indent=1,

@@ -11,9 +11,13 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from freezer import build_cache
 from freezer.errors import FreezeError
+
+if TYPE_CHECKING:
+    from freezer.glibc import Floor
 
 _HERE = Path(__file__).resolve().parent
 
@@ -26,10 +30,13 @@ class EntryPoint:
     path: Path | None = None
     module: str = ""
     func: str = ""
+    # `freeze DIR`: the script is DIR/__main__.py run as `python DIR` runs it, which differs
+    # from `python DIR/__main__.py` only in `__main__`'s spec (see runtime/__init__.py).
+    directory: bool = False
 
     def request(self, display: str) -> dict:
         if self.kind == "script":
-            return {"kind": "script", "path": str(self.path)}
+            return {"kind": "script", "path": str(self.path), "directory": self.directory}
         return {"kind": self.kind, "module": self.module, "func": self.func, "display": display}
 
 
@@ -73,6 +80,11 @@ class Analysis:
     cold: dict[str, str] = field(default_factory=dict)
     # --pruned: the stdlib modules left out.
     dropped: list[str] = field(default_factory=list)
+    # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
+    floor: Floor | None = None
+    # How many modules the output holds where that is not len(modules): a .pyz carries the
+    # program's and its distributions' modules only, the target Python has the stdlib.
+    held: int | None = None
 
 
 def clean_env() -> dict[str, str]:
@@ -90,8 +102,10 @@ def clean_env() -> dict[str, str]:
 def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str],
             include: list[str], exclude: list[str], cache_root: Path,
             collect: list[str] = (), traced: list[str] = (), pruned: bool = False,
-            sources: bool = True) -> Analysis:
+            sources: bool = True, launcher: list[str] = ()) -> Analysis:
+    """Run the worker under `python` (behind `launcher`, the emulator of a cross build)."""
     request = {
+        "launcher": list(launcher),
         "entry": entry.request(display),
         "program_path": program_path,
         "include": include,
@@ -108,7 +122,7 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     }
     try:
         proc = subprocess.run(
-            [python, str(_HERE / "worker.py")], input=json.dumps(request),
+            [*launcher, python, str(_HERE / "worker.py")], input=json.dumps(request),
             capture_output=True, text=True, env=clean_env(), timeout=600,
         )
     except OSError as e:

@@ -25,10 +25,13 @@ import freezer
 from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
 from freezer.errors import STOP_SIGNALS, FreezeError
-from freezer.native_deps import find_library, needed_libraries
+from freezer.glibc import Floor, Version, floor_of
+from freezer.native_deps import find_library, needed_libraries, system_dirs
 from freezer.payload import write_executable
 from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
+from freezer.platforms import Platform, host
 from freezer.pyz import write_pyz
+from freezer.target_root import check_links
 from freezer.trace import traced_modules
 
 TOOL_DIR = Path(freezer.__file__).resolve().parent
@@ -44,6 +47,11 @@ class BuildOptions:
     entry: EntryPoint
     output: Path
     python: str = sys.executable
+    # The platform built for, its runtime root ("" for this machine's own python) and the
+    # words that run the root's python here (qemu; empty for a native python).
+    platform: Platform = field(default_factory=host)
+    root: str = ""
+    launcher: list[str] = field(default_factory=list)
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
@@ -57,6 +65,10 @@ class BuildOptions:
     pruned: bool = False
     # Sources shipped beside the bytecode, for tracebacks and inspect (--no-sources: not).
     sources: bool = True
+    # The oldest glibc the executable must run on (--glibc, or [tool.freezer] glibc), and
+    # where it was asked for, as a refusal names it ("--glibc 2.31").
+    glibc: Version | None = None
+    glibc_from: str = ""
 
 
 # --- the script --------------------------------------------------------------------------------
@@ -239,16 +251,17 @@ def protect_natives(guard: OutputGuard, analysis: Analysis) -> None:
     again of native_deps after the plan, when every ELF file is already read (and cached).
     """
     target = analysis.target
-    libdirs = tuple(d for d in (target.get("libdir"),) if d)
+    libdirs, sysroot = system_dirs(target)
     roots = [m.file for m in analysis.modules if m.kind == "extension" and m.file]
     try:
         roots.append(libpython_path(target))
     except FreezeError:
         pass
-    guard.protect(find_library(LIBGCC_S, (), libdirs), "a shared library the build bundles")
+    guard.protect(find_library(LIBGCC_S, (), libdirs, sysroot),
+                  "a shared library the build bundles")
     for root in roots:
         try:
-            needed = needed_libraries(root, libdirs)
+            needed = needed_libraries(root, libdirs, sysroot=sysroot)
         except FreezeError:
             continue
         for _, path in needed:
@@ -282,13 +295,13 @@ print(json.dumps({"trees": trees, "files": files, "prefixes": prefixes}))
 """
 
 
-def target_environment(python: str) -> dict:
+def target_environment(python: str, launcher: list[str] = ()) -> dict:
     """The target's interpreter, libpython and pyvenv.cfg, its library trees (stdlib,
     headers, site-packages) and prefixes; {} if it cannot answer (the analysis then says
     why, in its own words). One short run (~20 ms), before the analysis, so an output
     inside the environment is refused before any work."""
     try:
-        done = subprocess.run([python, "-c", _ENVIRONMENT_QUERY], capture_output=True,
+        done = subprocess.run([*launcher, python, "-c", _ENVIRONMENT_QUERY], capture_output=True,
                               text=True, env=clean_env(), timeout=60,
                               stdin=subprocess.DEVNULL)
         facts = json.loads(done.stdout.strip().rsplit("\n", 1)[-1])
@@ -297,10 +310,12 @@ def target_environment(python: str) -> dict:
     return facts if isinstance(facts, dict) else {}
 
 
-def protect_target(guard: OutputGuard, python: str) -> None:
+def protect_target(guard: OutputGuard, opts: BuildOptions) -> None:
     """The target Python's environment: its files, library trees, and its prefix unless that
-    is the system's (see SYSTEM_PREFIXES)."""
-    facts = target_environment(python)
+    is the system's (see SYSTEM_PREFIXES); a runtime root as a whole."""
+    if opts.root:
+        guard.protect_tree(opts.root, f"the target's runtime root ({opts.root})")
+    facts = target_environment(opts.python, opts.launcher)
     for path in facts.get("files", ()):
         guard.protect(path, f"a file of the target Python ({path})")
     for directory in facts.get("trees", ()):
@@ -408,6 +423,20 @@ def program_search_path(opts: BuildOptions) -> list[str]:
     return base + [os.path.abspath(p) for p in opts.paths]
 
 
+def target_bootloader(opts: BuildOptions, target: dict, cache: Path) -> Path:
+    """The bootloader for the target's CPython version and platform: built here by zig for
+    any platform (no headers of the target needed, see freezer/bootloader), or by the
+    system's cc for this machine where FREEZER_TOOLCHAIN=cc says so."""
+    return bootloader_for(target["version"], cache, target=opts.platform.name)
+
+
+def glibc_floor(boot: Path, plan: BundlePlan) -> Floor:
+    """The glibc floor of the executable: its bootloader, which runs first, then every
+    native file of the plan (glibc.py). Each file's version needs are read once and kept
+    in the build cache with its other ELF facts (native_deps.read_elf)."""
+    return floor_of([("the bootloader", str(boot), True), *plan.natives])
+
+
 def build(opts: BuildOptions) -> Analysis:
     entry = opts.entry
     if entry.kind == "script":
@@ -417,7 +446,7 @@ def build(opts: BuildOptions) -> Analysis:
     guard = OutputGuard(opts.output)
     protect_options(guard, opts, root)
     guard.check()
-    protect_target(guard, opts.python)
+    protect_target(guard, opts)
     guard.check()
     remove_stale_temps(opts.output)
     search = program_search_path(opts)
@@ -425,10 +454,14 @@ def build(opts: BuildOptions) -> Analysis:
     trace_warnings: list[str] = []
     if opts.trace_args is not None:
         traced = traced_modules(opts.python, entry, opts.trace_args, search,
-                                warnings=trace_warnings)
+                                warnings=trace_warnings, launcher=opts.launcher)
     analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
                        opts.exclude, root, collect=opts.collect, traced=traced,
-                       pruned=opts.pruned, sources=opts.sources)
+                       pruned=opts.pruned, sources=opts.sources, launcher=opts.launcher)
+    if opts.root:
+        check_links(opts.root, analysis.target["stdlib"])
+    analysis.target["root"] = opts.root
+    analysis.target["platform"] = opts.platform.name
     analysis.warnings[:0] = trace_warnings
     # The program's other modules, and every file bundled with them, are known only now.
     protect_analysis(guard, analysis)
@@ -439,7 +472,12 @@ def build(opts: BuildOptions) -> Analysis:
         return analysis
     plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
     target = analysis.target
-    boot = bootloader_for(target["version"], root)
+    boot = target_bootloader(opts, target, root)
+    analysis.floor = glibc_floor(boot, plan)
+    if opts.glibc is not None:
+        refusal = analysis.floor.check(opts.glibc, opts.glibc_from)
+        if refusal:
+            raise FreezeError(refusal)
     protect_plan(guard, plan)
     protect_natives(guard, analysis)
     guard.check()

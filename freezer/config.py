@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from freezer.errors import FreezeError
+from freezer.glibc import Version, parse_version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +43,7 @@ KEYS = {
     "path": "a list of directories",
     "add-data": 'a list of "SRC:DEST" strings',
     "trace": "a string of arguments",
+    "glibc": 'a glibc version as a string, e.g. glibc = "2.31"',
 }
 
 
@@ -75,6 +77,10 @@ class Hints:
     add_data: list[tuple[Path, str]] = field(default_factory=list)
     # Arguments of the traced run, or None for no traced run.
     trace: list[str] | None = None
+    # The oldest glibc the executable must run on, or None for no limit; and where it was
+    # given, as a refusal names it (`--glibc 2.31`).
+    glibc: Version | None = None
+    glibc_from: str = ""
 
 
 def parse_add_data(spec: str, base: Path) -> tuple[Path, str]:
@@ -88,6 +94,10 @@ def parse_add_data(spec: str, base: Path) -> tuple[Path, str]:
     Raises ValueError with the reason (the caller knows which option or key to name).
     """
     src_text, sep, dest = spec.rpartition(":")
+    if not sep and ";" in spec and not (base / spec).exists():
+        # PyInstaller's form on Windows, or of its versions before 6.0 (SRC;DEST).
+        raise ValueError("separate SRC and DEST with ':' (SRC:DEST), not ';' as PyInstaller "
+                         "does on Windows")
     if not sep:
         src_text, dest = spec, ""
     if not src_text:
@@ -104,6 +114,11 @@ def parse_add_data(spec: str, base: Path) -> tuple[Path, str]:
     if dest.startswith("/"):
         raise ValueError(f"destination {dest}: must be relative to the bundle, not absolute")
     parts = dest.split("/")
+    if dest == ".":
+        # PyInstaller's DEST is a directory, "." its top; freezer's names the file itself.
+        raise ValueError("destination .: DEST is the path SRC gets in the bundle; give SRC "
+                         "alone to put it at the top under its own name (PyInstaller's "
+                         "SRC:. is freezer's SRC)")
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"destination {dest}: no empty, '.' or '..' parts allowed")
     return src, str(PurePosixPath(*parts))
@@ -213,6 +228,15 @@ def hints_from_table(table: dict[str, Any], path: Path) -> Hints:
             hints.trace = parse_trace(table["trace"])
         except ValueError as e:
             raise fail("trace", str(e)) from None
+    if "glibc" in table:
+        # A string, not a float: `glibc = 2.30` would read as 2.3.
+        if not isinstance(table["glibc"], str):
+            raise fail("glibc", f"expected {KEYS['glibc']}")
+        try:
+            hints.glibc = parse_version(table["glibc"])
+        except ValueError as e:
+            raise fail("glibc", str(e)) from None
+        hints.glibc_from = f'{shown}: [tool.freezer] glibc = "{table["glibc"]}"'
     return hints
 
 
@@ -254,6 +278,9 @@ def merge(from_file: Hints, from_cli: Hints, no_trace: bool = False) -> Hints:
         add_data=_unique(from_file.add_data + from_cli.add_data),
         trace=from_cli.trace if from_cli.trace is not None else from_file.trace,
     )
+    # One limit: the command line's replaces the file's, as --trace does.
+    chosen = from_cli if from_cli.glibc is not None else from_file
+    merged.glibc, merged.glibc_from = chosen.glibc, chosen.glibc_from
     if no_trace:
         merged.trace = None
     sources: dict[str, Path] = {}

@@ -20,14 +20,21 @@ from dataclasses import asdict, dataclass
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
 
 from freezer import build_cache
 from freezer.errors import FreezeError
+from freezer.platforms import LINUX
 
 # Present on every glibc system, tied to the running kernel and loader: never bundled.
+# glibc's other libraries too (libresolv, which krb5 links, and the rest): they come with
+# every glibc, and a copy of the build machine's calls into its own libc by GLIBC_PRIVATE
+# symbols that no other glibc release has (and Debian 12's needs 2.36's DT_RELR support).
 GLIBC_CORE = frozenset({
     "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
     "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "ld-linux.so.2", "ld-linux-armhf.so.3",
+    "libresolv.so.2", "libanl.so.1", "libnsl.so.1", "libBrokenLocale.so.1",
+    "libthread_db.so.1", "libmvec.so.1", "libc_malloc_debug.so.0",
 })
 
 
@@ -37,6 +44,9 @@ class ElfInfo:
     needed: tuple[str, ...]
     rpath: tuple[str, ...]  # DT_RPATH directories, $ORIGIN expanded
     runpath: tuple[str, ...]  # DT_RUNPATH directories, $ORIGIN expanded
+    # (library, version) of every symbol version the file needs (.gnu.version_r), e.g.
+    # ("libc.so.6", "GLIBC_2.34"): the oldest C library it can be loaded with (glibc.py).
+    verneed: tuple[tuple[str, str], ...] = ()
 
     @property
     def search(self) -> tuple[str, ...]:
@@ -56,7 +66,7 @@ class ElfInfo:
 
 
 # Bumped when what read_elf records changes, so older cache entries are no longer asked for.
-_ELF_CACHE_VERSION = "1"
+_ELF_CACHE_VERSION = "2"  # 2: verneed
 
 
 @functools.cache
@@ -82,8 +92,9 @@ def read_elf(path: str) -> ElfInfo:
         data = build_cache.load(record)
         if data is not None:
             fields = json.loads(data)
+            verneed = tuple((str(lib), str(version)) for lib, version in fields["verneed"])
             return ElfInfo(fields["soname"], *(tuple(fields[k]) for k in
-                                               ("needed", "rpath", "runpath")))
+                                               ("needed", "rpath", "runpath")), verneed)
     except (FreezeError, BootloaderError, OSError, ValueError, KeyError, TypeError):
         pass  # no usable cache: read the file
     info = _parse_elf(path)
@@ -100,7 +111,11 @@ def _parse_elf(path: str) -> ElfInfo:
         with open(path, "rb") as f:
             elf = ELFFile(f)
             soname, needed, rpath, runpath = None, [], [], []
+            verneed: list[tuple[str, str]] = []
             for section in elf.iter_sections():
+                if isinstance(section, GNUVerNeedSection):
+                    for library, versions in section.iter_versions():
+                        verneed.extend((library.name, v.name) for v in versions)
                 if not isinstance(section, DynamicSection):
                     continue
                 for tag in section.iter_tags():
@@ -117,7 +132,7 @@ def _parse_elf(path: str) -> ElfInfo:
                                 d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin))
     except (ELFError, OSError) as e:
         raise FreezeError(f"{path}: not a readable ELF shared object ({e})") from None
-    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath))
+    return ElfInfo(soname, tuple(needed), tuple(rpath), tuple(runpath), tuple(verneed))
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,11 +156,37 @@ def _linker_cache() -> dict[str, str]:
     return found
 
 
-def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ...]) -> str | None:
+def in_root(directory: str, sysroot: str) -> str:
+    """A directory the target's dynamic linker would search, as a path here: inside the
+    runtime root for a build from one (an absolute RPATH names the target's filesystem)."""
+    if not sysroot or not os.path.isabs(directory) or directory == sysroot \
+            or directory.startswith(sysroot.rstrip("/") + "/"):
+        return directory
+    return os.path.join(sysroot, directory.lstrip("/"))
+
+
+def system_dirs(target: dict) -> tuple[tuple[str, ...], str]:
+    """(directories searched after a file's own RPATH/RUNPATH, runtime root or "") of the
+    target interpreter's build: its LIBDIR, and for a root the target's default library
+    directories inside it (this machine's linker cache then says nothing about the target)."""
+    root = target.get("root", "")
+    dirs = tuple(in_root(d, root) for d in (target.get("libdir"),) if d)
+    if root:
+        dirs += LINUX[target["platform"]].library_dirs(root)
+    return dirs, root
+
+
+def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ...],
+                 sysroot: str = "") -> str | None:
+    """The file the dynamic linker would load for `soname`: the searching file's own dirs,
+    then `extra_dirs`, then (for this machine's own python) the system's linker cache and
+    default directories."""
     for d in (*search, *extra_dirs):
-        candidate = os.path.join(d, soname)
+        candidate = os.path.join(in_root(d, sysroot), soname)
         if os.path.isfile(candidate):
             return candidate
+    if sysroot:
+        return None
     path = _linker_cache().get(soname)
     if path and os.path.isfile(path):
         return path
@@ -158,7 +199,8 @@ def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ..
 
 
 def needed_libraries(path: str, extra_dirs: tuple[str, ...],
-                     provided: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+                     provided: frozenset[str] = frozenset(),
+                     sysroot: str = "") -> list[tuple[str, str]]:
     """(soname, path) of every library `path` needs, transitively, dependencies first.
 
     `provided` are sonames loaded by other means (libpython, by the bootloader).
@@ -172,11 +214,12 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
             if soname in GLIBC_CORE or soname in provided or soname in seen:
                 continue
             seen.add(soname)
-            dep = find_library(soname, info.search_with(inherited), extra_dirs)
+            dep = find_library(soname, info.search_with(inherited), extra_dirs, sysroot)
             if dep is None:
+                where = f"in the target root {sysroot}" if sysroot else "on this machine"
                 raise FreezeError(
-                    f"{p}: needs shared library {soname}, which is not installed on this "
-                    "machine (install it, or --exclude-module the module that needs it)"
+                    f"{p}: needs shared library {soname}, which is not installed {where} "
+                    "(install it, or --exclude-module the module that needs it)"
                 )
             visit(dep, info.passes_on(inherited))
             order.append((soname, dep))
@@ -185,7 +228,7 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
     return order
 
 
-def needs_cycle(path: str, extra_dirs: tuple[str, ...]) -> str | None:
+def needs_cycle(path: str, extra_dirs: tuple[str, ...], sysroot: str = "") -> str | None:
     """A library that `path` needs, directly or not, and that needs itself back; or None.
 
     Libraries loaded from memory must be loaded dependencies first, which a cycle makes
@@ -201,7 +244,7 @@ def needs_cycle(path: str, extra_dirs: tuple[str, ...]) -> str | None:
                 continue
             if state.get(soname) == 1:
                 return soname
-            dep = find_library(soname, info.search_with(inherited), extra_dirs)
+            dep = find_library(soname, info.search_with(inherited), extra_dirs, sysroot)
             if dep is None:
                 continue  # needed_libraries reports it
             state[soname] = 1

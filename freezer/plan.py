@@ -20,7 +20,14 @@ from freezer import build_cache, module_store, runtime_formats
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
-from freezer.native_deps import find_library, needed_libraries, needs_cycle
+from freezer.native_deps import (
+    find_library,
+    in_root,
+    needed_libraries,
+    needs_cycle,
+    read_elf,
+    system_dirs,
+)
 
 NATIVE_DIR = "__freezer__/native"
 records = runtime_formats.load("manifest")  # the manifest's format: freezer/runtime/manifest.py
@@ -67,6 +74,10 @@ class BundlePlan:
     manifest: list[str] = field(default_factory=list)
     # (name, is package, pyc file) of the modules the bootloader freezes (module_store.py).
     frozen: list[tuple[str, bool, str]] = field(default_factory=list)
+    # (how the summary names it, the file on this machine, loaded at start) of every native
+    # file the binary may load, in load order: what sets its glibc floor (glibc.py). Not a
+    # library the runtime loads only where the system has none of its own (`fallback`).
+    natives: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -81,16 +92,28 @@ class NativeStore:
     that differs (planted, or damaged) is stripped again and replaced.
     """
 
-    def __init__(self, cache_root: Path) -> None:
+    def __init__(self, cache_root: Path, foreign: bool = False) -> None:
         self.root = cache_root
-        self.strip = shutil.which("strip")
+        # This machine's binutils strip only its own architecture's files. Another's come
+        # from a distribution's packages or wheels, which are stripped already.
+        self.strip = None if foreign else shutil.which("strip")
+        # Set once a file that would have been stripped was bundled as it is, strip being
+        # missing: the build says so in one warning (libpython is then ~4 times the size),
+        # where it used to go on without a word. Never for another machine's files, which
+        # are not stripped on purpose.
+        self.warning: str | None = None
+        self._foreign = foreign
         # One build asks for the same file more than once (a tree's extension modules).
         self._done: dict[str, tuple[str, str]] = {}
 
     def get(self, path: str) -> tuple[str, str]:
         """(stripped copy, its SHA-256) of the native file `path`."""
         st = os.stat(path)
-        strip = self.strip if _strippable(path) else None
+        strippable = _strippable(path)
+        strip = self.strip if strippable else None
+        if strippable and strip is None and not self._foreign:
+            self.warning = ("binutils strip not found: native files are bundled unstripped, "
+                            "and the output is larger (install binutils)")
         ident = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{strip}"
         if ident in self._done:
             return self._done[ident]
@@ -129,15 +152,48 @@ def _strippable(path: str) -> bool:
     return not re.search(r"/(site|dist)-packages/|\.libs/", real)
 
 
+def _ext_label(path: str, name: str) -> str:
+    """An extension module as the glibc floor names it: its file, and the module, which is
+    what an --exclude-module takes."""
+    return f"{os.path.basename(path)} (module {name})"
+
+
+def _is_elf(path: str) -> bool:
+    """A vendored file that is native code (auditwheel's .libs hold only such files, but a
+    distribution's other vendored files may be anything)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def libpython_path(target: dict) -> str:
     name = target["instsoname"]
-    for d in (target["libdir"], os.path.join(target["libdir"], target["multiarch"])):
+    libdir = in_root(target["libdir"], target.get("root", ""))
+    for d in (libdir, os.path.join(libdir, target["multiarch"])):
         if d and os.path.isfile(os.path.join(d, name)):
             return os.path.join(d, name)
-    raise FreezeError(
-        f"Python {target['version']} at {target['executable']} has no shared libpython "
-        f"({name}); freezer needs a CPython built with --enable-shared"
-    )
+    raise FreezeError(_no_libpython(target, name, libdir))
+
+
+def _no_libpython(target: dict, name: str, libdir: str) -> str:
+    """Why there is no libpython to bundle, and what to do.
+
+    Debian's /usr/bin/python3.X is a shared build whose libpython is a package of its own
+    (libpython3.X), not installed with python3.X: sysconfig names the shared library
+    (INSTSONAME) and it is missing. "Not built with --enable-shared" sent such users off to
+    build a Python they did not need. A build that is not shared names a static library.
+    """
+    executable = target["executable"]
+    minor = ".".join(target["version"].split(".")[:2])
+    if re.fullmatch(r"/usr/bin/python3(\.\d+)?", executable) and ".so" in name:
+        package = f"libpython{minor}"
+        where = f" into the runtime root {target['root']}" if target.get("root") else ""
+        return (f"Python {target['version']} at {executable} has no {name} in {libdir}: "
+                f"install {package}{where} (apt-get install {package})")
+    return (f"Python {target['version']} at {executable} has no shared libpython ({name}); "
+            "freezer needs a CPython built with --enable-shared")
 
 
 def tree_names(archive: str, cache_tag: str, has_source: bool) -> tuple[str, str | None]:
@@ -158,9 +214,9 @@ def tree_names(archive: str, cache_tag: str, has_source: bool) -> tuple[str, str
 def make_plan(analysis: Analysis, cache_root: Path,
               add_data: list[tuple[Path, str]] = (), sources: bool = True) -> BundlePlan:
     target = analysis.target
-    store = NativeStore(cache_root)
+    store = NativeStore(cache_root, foreign=target["machine"] != os.uname().machine)
     plan = BundlePlan()
-    libdirs = tuple(d for d in (target["libdir"],) if d)
+    libdirs, sysroot = system_dirs(target)
     libs: dict[str, str] = {}  # soname -> sha256 of every bundled shared library
     sizes: dict[str, int] = {}  # sha256 -> size of the library once decompressed
 
@@ -170,34 +226,43 @@ def make_plan(analysis: Analysis, cache_root: Path,
         sizes[digest] = os.path.getsize(stripped)
         return zstd.compressed_copy(stripped, digest, cache_root)
 
-    def add_native(soname: str, path: str) -> str:
+    def add_native(soname: str, path: str, needed_by: str | None) -> str:
         stripped, digest = store.get(path)
         entry = f"{NATIVE_DIR}/{digest}/{soname}.zst"
         plan.add(Entry(entry, path=packed(stripped, digest)))
         libs[soname] = digest
+        if needed_by is not None:
+            plan.natives.append((f"{soname} (for {needed_by})", path, False))
         return entry
 
     libpython = libpython_path(target)
     pysoname = target["instsoname"]
-    boot_deps = needed_libraries(libpython, libdirs)
+    boot_deps = needed_libraries(libpython, libdirs, sysroot=sysroot)
     # glibc dlopens libgcc_s by name to unwind a thread in pthread_exit (CPython calls it when
-    # a thread is ended at shutdown); not part of the glibc core, so it must come along.
-    gcc_s = find_library(LIBGCC_S, (), libdirs)
-    if gcc_s and LIBGCC_S not in {s for s, _ in boot_deps}:
-        boot_deps.insert(0, (LIBGCC_S, gcc_s))
-    for soname, path in [*boot_deps, (pysoname, libpython)]:
+    # a thread is ended at shutdown); not part of the glibc core, so it must come along. Where
+    # no bundled file needs it, it is only a fallback: see _add_gcc_s.
+    gcc_s = find_library(LIBGCC_S, (), libdirs, sysroot)
+
+    def add_boot(soname: str, path: str, position: int) -> None:
         # Compressed: the bootloader unpacks them once into the cache and loads them from
         # there, so warm starts pay nothing for it (libpython is ~6 MB stored, ~1.6 MB packed).
         stripped, digest = store.get(path)
         entry = f"{NATIVE_DIR}/{digest}/{soname}.zst"
         plan.add(Entry(entry, path=zstd.compressed_copy(stripped, digest, cache_root)))
         libs[soname] = digest
-        plan.boot.append(BootLib(soname, entry, digest, size=os.path.getsize(stripped)))
-    provided = frozenset([pysoname, *libs])
+        plan.boot.insert(position, BootLib(soname, entry, digest,
+                                           size=os.path.getsize(stripped)))
+        plan.natives.insert(position, (soname, path, True))
+
+    for soname, path in [*boot_deps, (pysoname, libpython)]:
+        add_boot(soname, path, len(plan.boot))
+    # libgcc_s too: loaded before any extension module, from the boot table or at the
+    # runtime's start (gcc_s_is_fallback).
+    provided = frozenset([pysoname, *libs, LIBGCC_S])
     file_bound = {d.name for d in analysis.dists if d.file_bound}
     for mod in analysis.modules:
         if mod.kind == "extension" and mod.dist and mod.dist not in file_bound \
-                and needs_cycle(mod.file, libdirs):
+                and needs_cycle(mod.file, libdirs, sysroot):
             file_bound.add(mod.dist)  # cannot load from memory: see needs_cycle
     trees: dict[str, list[str]] = {}  # file-bound distribution -> its entries
     # Deflate only if zipfile will find zlib: bundled, or built into the interpreter.
@@ -214,6 +279,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
             if mod.kind == "extension":
                 plan.add(Entry(mod.archive, path=store.get(mod.file)[0], deflate=deflate,
                                level=1))
+                plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
                 trees.setdefault(mod.dist, []).append(mod.archive)
                 tree_exts.setdefault(mod.dist, []).append(mod.file)
             elif mod.kind != "namespace":
@@ -226,10 +292,11 @@ def make_plan(analysis: Analysis, cache_root: Path,
         elif mod.kind == "namespace":
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
-            needs = needed_libraries(mod.file, libdirs, provided)
+            needs = needed_libraries(mod.file, libdirs, provided, sysroot)
+            plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
             for soname, path in needs:
                 if soname not in libs:
-                    add_native(soname, path)
+                    add_native(soname, path, f"module {mod.name}")
             stripped, digest = store.get(mod.file)
             plan.add(Entry(mod.archive, path=packed(stripped, digest)))
             plan.manifest.append(records.ext_record(
@@ -248,6 +315,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
     dist_infos = {d.dist_info: d.name for d in analysis.dists}
     for archive, source in sorted(analysis.data.items()):
         plan.add(Entry(archive, path=source, deflate=deflate))
+        if _is_elf(source):  # a library a package loads with ctypes, a helper it runs
+            plan.natives.append((archive, source, False))
         owner = _data_owner(archive, analysis, dist_infos)
         if owner in file_bound:
             trees.setdefault(owner, []).append(archive)
@@ -255,6 +324,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
         if dist in file_bound:
             plan.add(Entry(archive, path=source, deflate=deflate, level=1))
             trees.setdefault(dist, []).append(archive)
+            if _is_elf(source):
+                plan.natives.append((f"{archive} (of {dist})", source, False))
     _add_user_data(plan, analysis, add_data, file_bound, trees)
     for dist in sorted(trees):
         preload = []
@@ -264,12 +335,19 @@ def make_plan(analysis: Analysis, cache_root: Path,
         for ext in tree_exts.get(dist, ()):
             # Libraries from outside the distribution (libstdc++ for numpy) are not where
             # the unpacked tree's run paths point: loaded from the payload before its code.
-            for soname, path in needed_libraries(ext, libdirs, provided):
+            for soname, path in needed_libraries(ext, libdirs, provided, sysroot):
                 if os.path.realpath(path) not in own and soname not in preload:
                     if soname not in libs:
-                        add_native(soname, path)
+                        add_native(soname, path, dist)
                     preload.append(soname)
         _add_tree(plan, dist, sorted(trees[dist]), preload)
+    if gcc_s and LIBGCC_S not in libs:
+        if gcc_s_is_fallback(plan):
+            # A library record the runtime loads only where the system has no libgcc_s.
+            add_native(LIBGCC_S, gcc_s, None)
+            plan.manifest.append(records.fallback_record(LIBGCC_S))
+        else:
+            add_boot(LIBGCC_S, gcc_s, 0)  # first, as it was before it could be a fallback
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
             digest = libs[soname]
@@ -302,7 +380,28 @@ def make_plan(analysis: Analysis, cache_root: Path,
     if plan.frozen:
         plan.add(Entry(module_store.FROZEN_ENTRY, data=module_store.frozen_blob(plan.frozen)))
     _add_package_dirs(plan)
+    if store.warning:
+        analysis.warnings.append(store.warning)
     return plan
+
+
+def gcc_s_is_fallback(plan: BundlePlan) -> bool:
+    """Whether libgcc_s can be left to the system, the bundled copy only a fallback.
+
+    glibc's pthread_exit dlopens it by name, so a system that has one of its own needs no
+    copy of ours, and the build machine's copy (Debian 12's needs GLIBC_2.35) would raise
+    the floor of every binary for the sake of the few systems that have none (a bare
+    container). Unless some bundled file links against it (libstdc++ does, and may need
+    symbol versions an older system's copy lacks): then it is a boot library as libpython's
+    own dependencies are, and counts in the floor like them.
+    """
+    for _, path, _ in plan.natives:
+        try:
+            if LIBGCC_S in read_elf(path).needed:
+                return False
+        except FreezeError:
+            continue  # a vendored file that only looks like ELF: nothing loads it
+    return True
 
 
 def _add_store(plan: BundlePlan, stored: list[module_store.StoredModule],

@@ -163,7 +163,8 @@ def _status(returncode: int) -> str:
 
 
 def traced_modules(python: str, entry: EntryPoint, args: list[str], program_path: list[str],
-                   timeout: float = 300, warnings: list[str] | None = None) -> list[str]:
+                   timeout: float = 300, warnings: list[str] | None = None,
+                   launcher: list[str] = ()) -> list[str]:
     """Run the program once as `python` would with `args`; the modules it imported, sorted.
 
     The result is every name in the program's `sys.modules` at exit that was not there before
@@ -188,7 +189,7 @@ def traced_modules(python: str, entry: EntryPoint, args: list[str], program_path
     kind, target = _entry_target(entry)
     with tempfile.TemporaryDirectory(prefix="freezer-trace-") as scratch:
         record = os.path.join(scratch, "modules")
-        argv = [python, "-c", _WRAPPER, record, kind, target, str(len(program_path)),
+        argv = [*launcher, python, "-c", _WRAPPER, record, kind, target, str(len(program_path)),
                 *program_path, *args]
         try:
             # stdout=2: the program's output goes where freeze's own messages go.

@@ -36,6 +36,10 @@ GLIBC_CORE = (
     "libdl.so.2",
     "librt.so.1",
     "libutil.so.1",
+    # glibc's other libraries that programs link (krb5 links libresolv): every glibc has them.
+    "libresolv.so.2",
+    "libanl.so.1",
+    "libmvec.so.1",
 )
 # The ELF interpreter path every x86-64 binary names.
 ELF_INTERPRETER = "/lib64/ld-linux-x86-64.so.2"

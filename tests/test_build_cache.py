@@ -536,6 +536,9 @@ def test_elf_facts_come_from_the_cache_and_a_planted_record_is_read_again(
     native_deps.read_elf.cache_clear()
     first = native_deps.read_elf(libpython)
     assert first.soname and "libc.so.6" in first.needed
+    # The version needs ride in the same record (the glibc floor, glibc.py).
+    assert any(lib == "libc.so.6" and version.startswith("GLIBC_2.")
+               for lib, version in first.verneed), first.verneed
 
     parsed = []
     real_parse = native_deps._parse_elf

@@ -245,6 +245,9 @@ def test_module_entries_search_from_the_current_directory(project: Path,
     ("add-data = ['data:/etc']", "[tool.freezer] add-data: destination /etc: must be relative"),
     ("trace = ['--help']", "[tool.freezer] trace: expected a string of arguments"),
     ("trace = '\"x'", "[tool.freezer] trace: '\"x': no closing quotation"),
+    ("glibc = 2.30", '[tool.freezer] glibc: expected a glibc version as a string, e.g. glibc '
+                     '= "2.31"'),
+    ("glibc = 'new'", "[tool.freezer] glibc: new: not a glibc version (such as 2.31)"),
     ("colect = ['pkg']", "[tool.freezer]: unknown key 'colect'; known keys: include-module,"),
     ("include_module = ['x']",
      "[tool.freezer]: unknown key 'include_module' (did you mean 'include-module'?)"),
@@ -252,6 +255,18 @@ def test_module_entries_search_from_the_current_directory(project: Path,
 def test_pyproject_errors(project: Path, table: str, message: str) -> None:
     pyproject(project, f"[tool.freezer]\n{table}\n")
     assert error_of("app.py").startswith(f"pyproject.toml: {message}")
+
+
+def test_glibc_limit_from_the_file_and_the_command_line(project: Path) -> None:
+    """One limit: the file's, unless the command line gives one; each named as given."""
+    assert options("app.py").glibc is None
+    pyproject(project, '[tool.freezer]\nglibc = "2.28"\n')
+    opts = options("app.py")
+    assert (opts.glibc, opts.glibc_from) == ((2, 28), 'pyproject.toml: [tool.freezer] glibc = '
+                                                      '"2.28"')
+    opts = options("app.py", "--glibc", "2.31")
+    assert (opts.glibc, opts.glibc_from) == ((2, 31), "--glibc 2.31")
+    assert options("app.py", "--no-config").glibc is None
 
 
 def test_malformed_toml_names_the_position(project: Path) -> None:
@@ -289,6 +304,15 @@ def test_missing_script_comes_before_the_file(project: Path) -> None:
      "allowed"),
     (["--trace", "'x"], None, "freeze: error: --trace \"'x\": no closing quotation"),
     (["--trace"], None, "freeze: error: argument --trace: expected one argument"),
+    (["--glibc", "abc"], None, "freeze: error: --glibc abc: not a glibc version (such as 2.31)"),
+    (["--glibc", "2"], None, "freeze: error: --glibc 2: not a glibc version (such as 2.31)"),
+    (["--glibc", "2.31.x"], None,
+     "freeze: error: --glibc 2.31.x: not a glibc version (such as 2.31)"),
+    (["--glibc", ""], None, "freeze: error: --glibc : not a glibc version (such as 2.31)"),
+    (["--glibc"], None, "freeze: error: argument --glibc: expected one argument"),
+    ([], '[tool.freezer]\nglibc = "2.x"\n',
+     "freeze: error: pyproject.toml: [tool.freezer] glibc: 2.x: not a glibc version (such as "
+     "2.31)"),
     ([], "[tool.freezer]\ncollect = 'x'\n",
      "freeze: error: pyproject.toml: [tool.freezer] collect: expected a list of module names"),
     ([], "[tool.freezer]\ncollect = [1 2]\n",

@@ -27,7 +27,8 @@ def test_gdb_runs_the_program(newest_target: Target, tmp_path: Path, where: str)
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
-    # Read by gdb ("Yes"): libgcc_s and libpython, through the process's own descriptors.
+    # Read by gdb ("Yes"): libpython, through the process's own descriptor (libgcc_s is this
+    # machine's own where it has one: plan.gcc_s_is_fallback).
     loaded = re.findall(r"\sYes(?: \(\*\))?\s+/proc/\d+/fd/\d+$", done.stdout, re.M)
-    assert len(loaded) >= 2, done.stdout
+    assert len(loaded) >= 1, done.stdout
     assert "/proc/self/fd/" not in done.stdout, done.stdout

@@ -11,6 +11,8 @@ a newline. Records, in the order the build writes them:
                                and size of the file once unpacked, the libraries to load
                                first (LIB,LIB or -)
     lib SONAME ENTRY SHA SIZE  a shared library an extension needs (not a boot library)
+    fallback SONAME            a library of the system's loaded at start, by name, and its
+                               `lib` record's copy only where the system has none (libgcc_s)
     tree KEY NAME,NAME         a distribution unpacked into the cache on first import of one
                                of its top-level names (`.`: the files beside the script)
     treelibs KEY LIB,LIB       libraries from outside the tree to load before its code
@@ -59,6 +61,10 @@ def lib_record(soname, entry, sha256, size):
     return _line("lib", (soname, entry, sha256, str(size)))
 
 
+def fallback_record(soname):
+    return _line("fallback", (soname,))
+
+
 def tree_records(key, tops, preload, entries):
     lines = [_line("tree", (key, _names(sorted(tops))))]
     if preload:
@@ -91,6 +97,7 @@ class Manifest:
         self.main_arg = ""
         self.extensions = {}  # module name -> (entry, sha256, [sonames], unpacked size)
         self.libraries = {}  # soname -> (entry, sha256, unpacked size)
+        self.fallbacks = []  # sonames loaded at start, the system's copy first
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
@@ -123,3 +130,5 @@ class Manifest:
                         self.tree_names[name] = fields[0]
                 elif kind == "treelibs":
                     self.tree_libs[fields[0]] = _split(fields[1])
+                elif kind == "fallback":
+                    self.fallbacks.append(fields[0])

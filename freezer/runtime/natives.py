@@ -113,6 +113,25 @@ class NativeLoader:
         _freezer_boot.dlopen(self.path_for(entry, sha256, soname, size))
         self.loaded.add(soname)
 
+    def load_fallbacks(self):
+        """The system's copy of each `fallback` library, found by name as ld.so finds it;
+        the bundled copy where the system has none (plan.gcc_s_is_fallback says why).
+
+        Loaded at start, before any thread can need it: glibc dlopens libgcc_s by its name
+        when a thread exits, and finds the one loaded here by its soname. A bundled copy that
+        cannot be loaded either (it needs a newer glibc than the system's) is no error:
+        without one, only a thread's exit fails, and glibc then says why in its own words.
+        """
+        for soname in self.manifest.fallbacks:
+            try:
+                _freezer_boot.dlopen(soname)
+            except ImportError:
+                try:
+                    self.load_library(soname)
+                except ImportError:
+                    continue
+            self.loaded.add(soname)
+
 
 class ExtensionFinder:
     """Meta-path finder for the extension modules in the payload."""
@@ -163,7 +182,9 @@ class ExtensionFinder:
 
 def install(exe, payload, manifest):
     """Put the extension finder ahead of the path-based finders."""
-    return insert_finder(ExtensionFinder(exe, NativeLoader(payload, manifest)))
+    loader = NativeLoader(payload, manifest)
+    loader.load_fallbacks()
+    return insert_finder(ExtensionFinder(exe, loader))
 
 
 def insert_finder(finder):
