@@ -1,5 +1,6 @@
-"""What the build says about the machine it runs on: a missing strip, missing headers, a
-Debian Python without its libpython package; and the .pyz summary's module count.
+"""What the build says about the machine it runs on: a missing strip, the headers it no
+longer needs, a Debian Python without its libpython package; and the .pyz summary's module
+count.
 
 Each runs the real `freeze`. The machine's missing pieces are made missing for the one
 command only, by bubblewrap: the whole filesystem bound as it is, with the file hidden
