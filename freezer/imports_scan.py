@@ -51,6 +51,10 @@ class ScanResult:
     # Short string constants: used to spot codec names (`"cp437"`), which are imported lazily
     # by the codec machinery and so never appear as imports.
     strings: set[str] = field(default_factory=set)
+    # The module changes what can be imported while it runs: it stores into `sys.modules`
+    # (`sys.modules["alias"] = pkg`) or adds a finder to `sys.meta_path`/`sys.path_hooks`
+    # (a vendoring importer). Names its code makes importable that way have no file to find.
+    registers_modules: bool = False
 
 
 def resolve_relative(name: str, level: int, package: str) -> str | None:
@@ -85,6 +89,30 @@ def _names_in(node: ast.AST) -> set[str]:
         elif isinstance(sub, ast.Attribute):
             found.add(sub.attr)
     return found
+
+
+# The import system's tables a module can add importable names to while it runs.
+_IMPORT_TABLES = {"modules", "meta_path", "path_hooks"}
+# Methods that add to them (a dict's, a list's).
+_TABLE_ADDERS = {"update", "setdefault", "__setitem__", "append", "insert", "extend"}
+
+
+def _is_import_table(node: ast.AST) -> bool:
+    """`sys.modules`, `sys.meta_path` or `sys.path_hooks`, spelt through `sys`."""
+    return (isinstance(node, ast.Attribute) and node.attr in _IMPORT_TABLES
+            and isinstance(node.value, ast.Name) and node.value.id == "sys")
+
+
+def _registers_modules(node: ast.AST) -> bool:
+    """Does this node make names importable at run time (see ScanResult.registers_modules)?"""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        return _is_import_table(node.value)  # sys.modules[name] = module
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in _TABLE_ADDERS and _is_import_table(node.func.value)
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(_is_import_table(t) for t in targets)  # sys.meta_path = [...] / += [...]
+    return False
 
 
 def _is_main_guard(test: ast.AST) -> bool:
@@ -179,6 +207,8 @@ class _Scanner:
     def _visit(self, node: ast.AST, ctx: _Context) -> list | None:
         """Handle `node`; return what to visit next, in order (None: all its children, in
         the same context)."""
+        if not self.result.registers_modules and _registers_modules(node):
+            self.result.registers_modules = True
         if getattr(node, "type_params", None):
             # 3.12's generics (`class Box[T]`, `def f[T]`, `type A[T] = ...`): the
             # interpreter imports typing from C to make them, when the statement runs.

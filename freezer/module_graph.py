@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from freezer.distributions import (
@@ -204,6 +205,9 @@ class ModuleGraph:
         # Fallback imports of stdlib modules not followed, since what they stand in for is
         # there: name -> (importer, line), for add_stdlib_fallbacks.
         self.skipped_fallbacks: dict[str, tuple[str, int]] = {}
+        # Bundled modules, not the stdlib's, whose code stores into sys.modules or adds an
+        # import finder (ScanResult.registers_modules).
+        self.registrars: set[str] = set()
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -353,7 +357,11 @@ class ModuleGraph:
                 return False  # the cold set carries it; not worth bytecode
             mod = self.find(sub)
             if mod is None:
-                if not self.excluded(sub):
+                parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
+                # Below a module that is not a package, only that module's own code, run
+                # first, can make the name importable (os puts os.path in sys.modules): it
+                # is bundled, so the frozen program succeeds or fails as python does.
+                if not self.excluded(sub) and not (parent and parent.search_locations is None):
                     self.problems.append(Problem(sub, importer, lineno, fatal, program))
                 return False
             self.modules[sub] = mod
@@ -406,6 +414,8 @@ class ModuleGraph:
             # their alias tables name every codec
             self.strings |= result.strings
         program = mod.origin == "program"
+        if result.registers_modules and mod.origin != "stdlib":
+            self.registrars.add(mod.name)
         # The stdlib's own imports decide only what is hot (bytecode) and what cold: its
         # pruning rules are about speed and size, never about what can be imported, and
         # they apply to the stdlib's code alone.
@@ -672,6 +682,11 @@ class ModuleGraph:
         """--collect: the package with every submodule found in its directories."""
         if not self.add(name, "--collect", 0):
             return
+        for sub in self._submodules(name):
+            self.add(sub, "--collect", 0, fatal=False)
+
+    def _submodules(self, name: str) -> Iterator[str]:
+        """The modules below the bundled package `name`, found in its directories."""
         mod = self.modules[name]
         for location in mod.search_locations or ():
             for folder, dirs, files in os.walk(location):
@@ -681,9 +696,39 @@ class ModuleGraph:
                 for file in sorted(files):
                     found = module_name(file)
                     if found and found[1] != "package":
-                        self.add(f"{prefix}.{found[0]}", "--collect", 0, fatal=False)
+                        yield f"{prefix}.{found[0]}"
                     elif file == "__init__.py" and prefix != name:
-                        self.add(prefix, "--collect", 0, fatal=False)
+                        yield prefix
+
+    def add_registered_packages(self) -> None:
+        """The program's own packages whole, once its own code changes the import system.
+
+        A module of the program that stores into sys.modules or installs a finder (an alias,
+        `from alias import sub`; a vendoring importer mapping `pkg.extern.x` to
+        `pkg._vendor.x`) makes names importable that no import statement shows, and what
+        they resolve to is code of the program's packages: so those come with every
+        submodule, as a bundled distribution does (see collect).
+        """
+        done: set[str] = set()
+        while any(m in self.modules and self.modules[m].origin == "program"
+                  for m in self.registrars):
+            tops = sorted({m.name.split(".")[0] for m in list(self.modules.values())
+                           if m.origin == "program" and m.name != "__main__"} - done)
+            tops = [t for t in tops if t in self.modules
+                    and self.modules[t].search_locations is not None]
+            if not tops:
+                return
+            for top in tops:
+                done.add(top)
+                for sub in self._submodules(top):
+                    before = set(self.modules)
+                    try:
+                        self.add(sub, "(package of a module registering modules)", 0,
+                                 fatal=False)
+                    except SyntaxError:
+                        # Not code python could compile either: only an import of it fails.
+                        for added in set(self.modules) - before:
+                            del self.modules[added]
 
     def add_package_data(self) -> None:
         """Data files in the program's packages (and other packages no RECORD describes).
@@ -789,11 +834,34 @@ class ModuleGraph:
                     self.add(f"encodings.{target}", "codec name in bundled code", 0,
                              fatal=False, program=False)
 
+    def _registrar_for(self, name: str) -> str | None:
+        """A bundled module that may make `name` importable at run time, with no file to
+        find: one of the program's own modules, or a package above `name`, whose code
+        stores into sys.modules or installs a finder (an alias, a vendoring importer).
+        The analysis cannot tell which names that code makes, so python is the judge."""
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:i]) in self.registrars:
+                return ".".join(parts[:i])
+        return next((m for m in sorted(self.registrars) if m in self.modules
+                     and self.modules[m].origin == "program"), None)
+
     def fatal_problems(self) -> list[Problem]:
         return [p for p in self.problems
-                if p.fatal and (p.text or p.module not in self.modules)]
+                if p.fatal and (p.text or (p.module not in self.modules
+                                           and self._registrar_for(p.module) is None))]
 
     def warnings(self) -> list[str]:
-        """Optional imports of the program's own code that are not there: worth knowing."""
-        return sorted({p.message() + " (optional import, left out)" for p in self.problems
-                       if p.program and not p.fatal and p.module not in self.modules})
+        """Imports of the program's own code that are not there, but may be at run time
+        (optional ones, or ones a registering module may make): worth knowing."""
+        found = set()
+        for p in self.problems:
+            if not p.program or p.text or p.module in self.modules:
+                continue
+            if not p.fatal:
+                found.add(p.message() + " (optional import, left out)")
+            elif (registrar := self._registrar_for(p.module)) is not None:
+                shown = self.display_name(self.modules[registrar])
+                found.add(p.message() + f" (left to run time: {shown}"
+                          " changes sys.modules or the import finders)")
+        return sorted(found)

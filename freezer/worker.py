@@ -256,6 +256,7 @@ def main() -> None:
             if graph.find(name) is not None:
                 graph.add(name, "--trace", 0, fatal=False)
         graph.add_plugins()
+        graph.add_registered_packages()
         graph.add_stdlib_fallbacks()
         graph.add_codecs()
         graph.add_package_data()

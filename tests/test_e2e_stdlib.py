@@ -99,6 +99,9 @@ CASES = [
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,
          expect="argv0 ok"),
+    # Names made importable at run time (os.path, an alias in sys.modules, a vendoring
+    # finder): the build goes on, and python decides, as for the last, missing one.
+    Case("runtime-names", "runtime_names", status=1, expect="alias shelf.ledger 6"),
 ]
 
 

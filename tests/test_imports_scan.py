@@ -133,3 +133,17 @@ def test_unrelated_calls_of_the_same_names_are_not_imports():
         os.path("nor_this")
     """)
     assert not {"not_a_module", "not_either", "nor_this"} & set(refs)
+
+
+@pytest.mark.parametrize("src,registers", [
+    ("import sys\nsys.modules['alias'] = sys\n", True),
+    ("import sys\nsys.modules.setdefault(__name__ + '.moves', object())\n", True),
+    ("import sys\ndef install(f):\n    sys.meta_path.insert(0, f)\n", True),
+    ("import sys\nsys.path_hooks += [object]\n", True),
+    ("import sys\nprint(sys.modules['os'], sys.meta_path[0])\n", False),
+    ("cache = {}\ncache['modules'] = 1\nitems = []\nitems.append(1)\n", False),
+])
+def test_code_that_makes_modules_importable_is_flagged(src: str, registers: bool):
+    """Stores into sys.modules and added finders mean names with no file may be imported."""
+    _, result = scan(src)
+    assert result.registers_modules is registers
