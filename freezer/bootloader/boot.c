@@ -1670,6 +1670,11 @@ static void init_python(int argc, char **argv, const char *self)
     /* Still set LC_CTYPE from the environment as `python -I` does (the isolated preset
      * leaves the C locale), so curses, readline and C extensions see the user's locale. */
     pre.configure_locale = 1;
+    /* And coerce a legacy C/POSIX LC_CTYPE to C.UTF-8 (PEP 538) as `python -I` does, which
+     * also sets LC_CTYPE in the environment the program and its children see; the isolated
+     * preset turns that off. -1: decided by the locale, as python's own preset leaves it. */
+    pre.coerce_c_locale = -1;
+    pre.coerce_c_locale_warn = -1;
     check(p_Py_PreInitialize(&pre), NULL);
 
     if (p_PyImport_AppendInittab("_freezer_boot", boot_module_init) < 0)
