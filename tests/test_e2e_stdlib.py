@@ -103,6 +103,10 @@ CASES = [
     # Names made importable at run time (os.path, an alias in sys.modules, a vendoring
     # finder): the build goes on, and python decides, as for the last, missing one.
     Case("runtime-names", "runtime_names", status=1, expect="alias shelf.ledger 6"),
+    # No frame of the runtime below the program's (print_stack, inspect.stack, f_back),
+    # in a multiprocessing child neither.
+    Case("stack-view", "stack_view", status=2, timeout=120,
+         expect="child ([('_main', 'spawn.py'), ('spawn_main', 'spawn.py'), ('<module>', "),
 ]
 
 

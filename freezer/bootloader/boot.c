@@ -1249,7 +1249,8 @@ static void restore_fsize(void)
     X(PyException_GetTraceback) X(PyErr_GivenExceptionMatches) X(PyErr_Restore)             \
     X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)       \
     X(PyFile_SetOpenCodeHook) X(PyUnicode_Compare) X(PyObject_CallMethod)           \
-    X(PyMemoryView_FromMemory) X(Py_BuildValue) X(PyBytes_FromStringAndSize)
+    X(PyMemoryView_FromMemory) X(Py_BuildValue) X(PyBytes_FromStringAndSize)               \
+    X(PyEval_EvalCode) X(PyErr_Fetch) X(PyErr_NormalizeException) X(PyException_SetTraceback)
 /* Data symbols: dlsym gives the variable's address, so PyExc_* come out as PyObject ** (read
  * with '*' at each use) and _Py_NoneStruct as Py_None itself. */
 #define PY_DATA(X)                                                                           \
@@ -1729,6 +1730,40 @@ static int finish(int status, int keyboard_interrupt)
     return fin < 0 ? 120 : status;
 }
 
+/* Evaluate the program's code as python's own main does (run_mod: PyEval_EvalCode from C),
+ * so that no frame of the runtime is below it; return None, or the exception it raised,
+ * its traceback on it, after telling the runtime (`ended`).  NULL if that call failed. */
+static PyObject *run_code(PyObject *rt, PyObject *code, PyObject *globals)
+{
+    PyObject *res = p_PyEval_EvalCode(code, globals, globals);
+    if (res) {
+        p_Py_DecRef(res);
+        p_Py_IncRef(p__Py_NoneStruct);
+        return p__Py_NoneStruct;
+    }
+    PyObject *type, *value, *tb;
+    p_PyErr_Fetch(&type, &value, &tb);
+    p_PyErr_NormalizeException(&type, &value, &tb);
+    if (tb)
+        p_PyException_SetTraceback(value, tb);
+    p_Py_DecRef(type);
+    if (tb)
+        p_Py_DecRef(tb);
+    PyObject *ended = p_PyObject_GetAttrString(rt, "ended");
+    PyObject *args = ended ? p_Py_BuildValue("(O)", value) : NULL;
+    PyObject *done = args ? p_PyObject_CallObject(ended, args) : NULL;
+    if (ended)
+        p_Py_DecRef(ended);
+    if (args)
+        p_Py_DecRef(args);
+    if (!done) {
+        p_Py_DecRef(value);
+        return NULL;
+    }
+    p_Py_DecRef(done);
+    return value;
+}
+
 static int run_python(void)
 {
     PyObject *res = NULL, *rt = p_PyImport_ImportModule("_freezer_runtime");
@@ -1737,6 +1772,12 @@ static int run_python(void)
         if (run) {
             res = p_PyObject_CallObject(run, NULL);
             p_Py_DecRef(run);
+        }
+        PyObject *code, *globals;
+        if (res && PyTuple_Check(res) && p_PyArg_ParseTuple(res, "OO", &code, &globals)) {
+            PyObject *ran = run_code(rt, code, globals); /* res holds code and globals */
+            p_Py_DecRef(res);
+            res = ran;
         }
         p_Py_DecRef(rt);
     }

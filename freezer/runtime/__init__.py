@@ -163,7 +163,13 @@ def _print_exception(exc_type, value, tb):
 
 
 def run():
-    """Run the program; return None, or the exception that ended it (for the bootloader)."""
+    """Set the program up; return (code, globals) for the bootloader to run, or None, or the
+    exception that ended it.
+
+    The bootloader evaluates the code itself (PyEval_EvalCode, as python's own main does), so
+    no frame of the runtime sits below the program's: `traceback.print_stack()`,
+    `inspect.stack()` and `sys._getframe().f_back` see what they see under python. If the
+    code raises, the bootloader calls ended() with the exception before printing it."""
     exe = sys.executable
     payload = natives.Payload(exe)
     manifest = Manifest(payload.read(MANIFEST).decode())
@@ -197,15 +203,15 @@ def _run_program(exe, payload, manifest):
         loader = MainLoader(payload, filename)
         code = loader.get_code()
         globals_.update(__file__=filename, __cached__=None, __loader__=loader)
-    try:
-        exec(code, globals_)
-    except BaseException as exc:
-        # Trim this frame: the traceback starts at the program, as under `python app.py`.
-        exc.__traceback__ = exc.__traceback__.tb_next
-        if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
-            sys.excepthook = _print_exception
-        return exc
-    return None
+    return code, globals_
+
+
+def ended(exc):
+    """The program's code raised `exc` (called by the bootloader before it prints it): on
+    3.9-3.12 the traceback module prints it, with source lines (see _print_exception),
+    unless the program installed a hook of its own."""
+    if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _print_exception
 
 
 def _prepare_module_main(name, globals_):

@@ -48,23 +48,28 @@ def _install_main_fixup(exe, payload, manifest):
 
 
 def run_child(exe, payload, manifest):
-    """Serve a multiprocessing child invocation; returns like runtime.run()."""
+    """Serve a multiprocessing child invocation; returns like runtime.run().
+
+    The code to run is what python's child runs with `-c`, compiled as "<string>": the
+    frozen form of the command line (`--multiprocessing-fork tracker_fd=5 ...`) is turned
+    back into multiprocessing's own `spawn_main(...)` call, so the child's stack and its
+    tracebacks begin where python's do."""
     try:
         _install_main_fixup(exe, payload, manifest)
         argv = sys.argv
         if argv[1] == "--multiprocessing-fork":
-            kwds = {}
+            kwds = []
             for arg in argv[2:]:
                 name, _, value = arg.partition("=")
-                kwds[name] = None if value == "None" else int(value)
-            from multiprocessing.spawn import spawn_main
-
-            spawn_main(**kwds)
+                if not name.isidentifier():
+                    raise TypeError(f"spawn_main() got an unexpected argument {arg!r}")
+                kwds.append(f"{name}={None if value == 'None' else int(value)!r}")
+            source = ("from multiprocessing.spawn import spawn_main; "
+                      f"spawn_main({', '.join(kwds)})")
         else:
-            code = argv[-1]
+            source = argv[-1]
             sys.argv = ["-c"]
-            exec(compile(code, "<string>", "exec"), sys.modules["__main__"].__dict__)
+        return compile(source, "<string>", "exec"), sys.modules["__main__"].__dict__
     except BaseException as exc:
         exc.__traceback__ = exc.__traceback__.tb_next
         return exc
-    return None
