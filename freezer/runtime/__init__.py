@@ -185,24 +185,26 @@ def run():
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
     sources.install(finder)
+    main_loader = None
+    if manifest.main_kind != "module":
+        main_loader = MainLoader(payload, main_file(exe, manifest))
+        sources.set_main_loader(main_loader)
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild
 
         if mpchild.is_child(argv):
-            return mpchild.run_child(exe, payload, manifest)
-    return _run_program(exe, payload, manifest)
+            return mpchild.run_child(main_loader)
+    return _run_program(manifest, main_loader)
 
 
-def _run_program(exe, payload, manifest):
+def _run_program(manifest, loader):
     globals_ = sys.modules["__main__"].__dict__
-    if manifest.main_kind == "module":
+    if loader is None:
         code = _prepare_module_main(manifest.main_arg, globals_)
     else:
-        filename = main_file(exe, manifest)
-        loader = MainLoader(payload, filename)
         code = loader.get_code()
-        globals_.update(__file__=filename, __cached__=None, __loader__=loader)
+        globals_.update(__file__=loader.filename, __cached__=None, __loader__=loader)
     return code, globals_
 
 

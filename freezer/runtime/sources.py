@@ -18,10 +18,21 @@ from zipimport's directory of the archive, which no longer names the modules of 
 import sys
 
 _MAX_DEPTH = 8  # package nesting tried when matching a file name to a module name
+# The main script's loader (runtime.MainLoader), set at start: a multiprocessing child runs
+# the script again as __mp_main__, with no __loader__ (runpy.run_path gives it none), and
+# python's linecache then reads the file by its name; this finds the bundled source.
+_main_loader = None
+
+
+def set_main_loader(loader):
+    global _main_loader
+    _main_loader = loader
 
 
 def _source_getter(filename):
     """A function returning the source of the imported module compiled from `filename`."""
+    if _main_loader is not None and _main_loader.filename == filename:
+        return _main_loader.get_source
     main = sys.modules.get("__main__")
     if main is not None and getattr(main, "__file__", None) == filename:
         candidates = [("__main__", main)]

@@ -2,7 +2,8 @@
 
 print_stack and logging's stack_info, inspect.stack and the f_back chain all walk down to the
 script's module frame and stop; in a multiprocessing child they stop at the `-c` code python
-runs for it. The exit status is the depth seen from the module's own code: 2.
+runs for it, and a child's traceback shows the script's source lines. The exit status is
+the depth seen from the module's own code: 2.
 """
 
 import inspect
@@ -27,6 +28,10 @@ def in_child(queue) -> None:
     queue.put((names()[-3:], depth()))
 
 
+def fails() -> None:
+    raise ValueError("from the child ✓")
+
+
 def deep(n: int) -> None:
     if n:
         deep(n - 1)
@@ -47,5 +52,9 @@ if __name__ == "__main__":
     print("child", queue.get(timeout=60))
     child.join()
     print("child status", child.exitcode)
+    child = ctx.Process(target=fails)
+    child.start()
+    child.join()
+    print("failed child status", child.exitcode)
     deep(1)
     raise SystemExit(depth())
