@@ -105,6 +105,9 @@ CASES = [
     Case("runtime-names", "runtime_names", status=1, expect="alias shelf.ledger 6"),
     # No frame of the runtime below the program's (print_stack, inspect.stack, f_back),
     # in a multiprocessing child neither.
+    # inspect.getmodule of frames and code objects of bundled modules (program's, stdlib's).
+    Case("frame-modules", "frame_modules",
+         expect="'__main__', 'json.decoder', 'json.decoder', 'json', '__main__']"),
     Case("stack-view", "stack_view", status=2, timeout=120,
          expect="child ([('_main', 'spawn.py'), ('spawn_main', 'spawn.py'), ('<module>', "),
 ]
