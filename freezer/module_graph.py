@@ -735,13 +735,20 @@ class ModuleGraph:
 
         Everything in a bundled package's directory that is not code comes along, through
         directories that are not packages themselves (templates/, static/), as a wheel built
-        from the project with package data would.
+        from the project with package data would. A namespace package of the program's
+        (a directory without `__init__.py`, `importlib.resources.files("app.data")`) has
+        its files in each of its directories.
         """
         for mod in list(self.modules.values()):
-            if mod.kind != "package" or mod.dist or mod.origin == "stdlib" or not mod.root:
+            if mod.dist or mod.origin == "stdlib" or not mod.root:
                 continue
-            top = os.path.dirname(mod.path)
-            for folder, dirs, files in os.walk(top):
+            if mod.kind == "package":
+                tops = [os.path.dirname(mod.path)]
+            elif mod.kind == "namespace" and mod.origin == "program":
+                tops = list(mod.search_locations or ())
+            else:
+                continue
+            for folder, dirs, files in (step for top in tops for step in os.walk(top)):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
                                  and not os.path.exists(os.path.join(folder, d, "__init__.py")))
                 for name in sorted(files):
@@ -774,7 +781,8 @@ class ModuleGraph:
         """The same for top-level packages no distribution owns (the program's own, editable
         installs): one with data files becomes a tree of its own."""
         for top, data in sorted(self.loose_data.items()):
-            members = [m for m in self.modules.values() if m.dist is None and m.path
+            members = [m for m in self.modules.values() if m.dist is None
+                       and (m.path or m.kind == "namespace")
                        and (m.name == top or m.name.startswith(top + "."))]
             if not members or not data:
                 continue
