@@ -55,6 +55,10 @@ class ScanResult:
     # (`sys.modules["alias"] = pkg`) or adds a finder to `sys.meta_path`/`sys.path_hooks`
     # (a vendoring importer). Names its code makes importable that way have no file to find.
     registers_modules: bool = False
+    # Shared libraries the code names to ctypes, as string literals: `CDLL("libz.so.1")`,
+    # `cdll.LoadLibrary(...)`, `ctypes.util.find_library("png")`. python loads them from
+    # the machine's library directories; the bundle must carry them.
+    libraries: set[str] = field(default_factory=set)
 
 
 def resolve_relative(name: str, level: int, package: str) -> str | None:
@@ -143,6 +147,15 @@ class _Context:
         for key, value in changes.items():
             setattr(new, key, value)
         return new
+
+
+# ctypes' ways of naming a shared library by a string (a soname, a file, a short name).
+_LIBRARY_CALLS = {"CDLL", "PyDLL", "LoadLibrary", "find_library"}
+
+
+def _library_name(value: str) -> bool:
+    """A plausible library name or path: not a format string, not prose."""
+    return 0 < len(value) < 256 and all(c.isalnum() or c in "._+-/" for c in value)
 
 
 # Calls whose first argument, a string literal, names a module that is imported
@@ -269,6 +282,12 @@ class _Scanner:
         fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if node.args and self._is_resource_call(func):
             self._add_resource_package(node, ctx)
+            return
+        if fname in _LIBRARY_CALLS and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                    and _library_name(arg.value):
+                self.result.libraries.add(arg.value)
             return
         if fname not in _IMPORTING_CALLS and fname not in _LOOKUP_CALLS or not node.args:
             return

@@ -208,6 +208,8 @@ class ModuleGraph:
         # Bundled modules, not the stdlib's, whose code stores into sys.modules or adds an
         # import finder (ScanResult.registers_modules).
         self.registrars: set[str] = set()
+        # Shared libraries the bundled code (not the stdlib's) names to ctypes by a literal.
+        self.libraries: set[str] = set()
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -416,6 +418,9 @@ class ModuleGraph:
         program = mod.origin == "program"
         if result.registers_modules and mod.origin != "stdlib":
             self.registrars.add(mod.name)
+        if mod.origin != "stdlib":
+            # The stdlib's own (ctypes.util's "c", uuid's) name what every machine has.
+            self.libraries.update(result.libraries)
         # The stdlib's own imports decide only what is hot (bytecode) and what cold: its
         # pruning rules are about speed and size, never about what can be imported, and
         # they apply to the stdlib's code alone.

@@ -20,7 +20,7 @@ from freezer import build_cache, module_store, runtime_formats
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
-from freezer.native_deps import find_library, needed_libraries, needs_cycle
+from freezer.native_deps import GLIBC_CORE, find_library, needed_libraries, needs_cycle, read_elf
 
 NATIVE_DIR = "__freezer__/native"
 records = runtime_formats.load("manifest")  # the manifest's format: freezer/runtime/manifest.py
@@ -155,6 +155,34 @@ def tree_names(archive: str, cache_tag: str, has_source: bool) -> tuple[str, str
     return (f"{folder}/{cached}" if folder else cached), archive[:-1]
 
 
+def ctypes_libraries(names: list[str], libdirs: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(name as the code gives it, soname, file) of the libraries code names to ctypes that
+    this machine has, as python would find them: a path as it is, a file name (`libz.so.1`)
+    where the dynamic linker looks, a short name (`"png"`) as ctypes.util.find_library
+    resolves it. The glibc core, on every machine, and names found nowhere (python's load
+    would fail as well, or the code guards it) are left out."""
+    import ctypes.util
+
+    found = []
+    for name in sorted(set(names)):
+        if "/" in name:
+            path = name if os.path.isfile(name) else None
+        elif ".so" in name:
+            path = find_library(name, (), libdirs)
+        else:
+            soname = ctypes.util.find_library(name)
+            path = find_library(soname, (), libdirs) if soname else None
+        if path is None:
+            continue
+        try:
+            soname = read_elf(path).soname or os.path.basename(path)
+        except FreezeError:
+            continue  # not a shared object (a linker script named libc.so)
+        if soname not in GLIBC_CORE:
+            found.append((name, soname, path))
+    return found
+
+
 def make_plan(analysis: Analysis, cache_root: Path,
               add_data: list[tuple[Path, str]] = (), sources: bool = True) -> BundlePlan:
     target = analysis.target
@@ -270,6 +298,17 @@ def make_plan(analysis: Analysis, cache_root: Path,
                         add_native(soname, path)
                     preload.append(soname)
         _add_tree(plan, dist, sorted(trees[dist]), preload)
+    for name, soname, path in ctypes_libraries(analysis.libraries, libdirs):
+        # Loaded by the program through ctypes, from the machine's library directories
+        # under python: carried, with what they need, and loaded once ctypes is imported,
+        # so that dlopen of the same name finds the loaded copy by its soname.
+        deps = [d for d, _ in needed_libraries(path, libdirs, provided) if d != soname]
+        for dep, dep_path in needed_libraries(path, libdirs, provided):
+            if dep not in libs:
+                add_native(dep, dep_path)
+        if soname not in libs and soname not in provided:
+            add_native(soname, path)
+        plan.manifest.append(records.dll_record(name, soname, deps))
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
             digest = libs[soname]

@@ -277,6 +277,7 @@ def main() -> None:
         print(json.dumps(reply))
         return
     reply["warnings"] = graph.warnings()
+    reply["libraries"] = sorted(graph.libraries)
     cold, cold_data, dropped = whole_stdlib(graph, request.get("pruned", False))
     modules = []
     for mod in sorted(graph.modules.values(), key=lambda m: m.name):

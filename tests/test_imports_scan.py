@@ -147,3 +147,17 @@ def test_code_that_makes_modules_importable_is_flagged(src: str, registers: bool
     """Stores into sys.modules and added finders mean names with no file may be imported."""
     _, result = scan(src)
     assert result.registers_modules is registers
+
+
+def test_libraries_named_to_ctypes_are_collected():
+    """Literal names given to ctypes' loaders and find_library; computed ones cannot be."""
+    _, result = scan("""
+        import ctypes, ctypes.util
+        from ctypes import CDLL, cdll
+        a = CDLL("libz.so.1")
+        b = ctypes.PyDLL("/opt/lib/libx.so")
+        c = cdll.LoadLibrary(ctypes.util.find_library("png"))
+        d = CDLL(name)
+        e = CDLL("lib%s.so" % name)
+    """)
+    assert result.libraries == {"libz.so.1", "/opt/lib/libx.so", "png"}

@@ -184,7 +184,7 @@ def run():
     if manifest.stdlib_dir:
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
-    sources.install(finder)
+    sources.install(finder, natives.ctypes_patches(extensions.loader))
     main_loader = None
     if manifest.main_kind != "module":
         main_loader = MainLoader(payload, main_file(exe, manifest))

@@ -11,6 +11,8 @@ a newline. Records, in the order the build writes them:
                                and size of the file once unpacked, the libraries to load
                                first (LIB,LIB or -)
     lib SONAME ENTRY SHA SIZE  a shared library an extension needs (not a boot library)
+    dll NAME SONAME LIBS       a library the program names to ctypes (NAME, as its code
+                               spells it), carried as the `lib` SONAME; LIBS (or -) load first
     tree KEY NAME,NAME         a distribution unpacked into the cache on first import of one
                                of its top-level names (`.`: the files beside the script)
     treelibs KEY LIB,LIB       libraries from outside the tree to load before its code
@@ -59,6 +61,10 @@ def lib_record(soname, entry, sha256, size):
     return _line("lib", (soname, entry, sha256, str(size)))
 
 
+def dll_record(name, soname, libs):
+    return _line("dll", (name, soname, _names(libs)))
+
+
 def tree_records(key, tops, preload, entries):
     lines = [_line("tree", (key, _names(sorted(tops))))]
     if preload:
@@ -94,6 +100,7 @@ class Manifest:
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
+        self.dlls = {}  # name given to ctypes -> (soname, [sonames to load first])
         self.stdlib_dir = ""  # the build machine's stdlib directory (cold modules compile to it)
         self.store = {}  # module store stream kind -> (entry, sha256, size): runtime/store.py
         self.frozen = []  # stdlib modules the bootloader froze (what start-up imports)
@@ -121,5 +128,7 @@ class Manifest:
                     self.trees[fields[0]] = []
                     for name in _split(fields[1]):
                         self.tree_names[name] = fields[0]
+                elif kind == "dll":
+                    self.dlls[fields[0]] = (fields[1], _split(fields[2]))
                 elif kind == "treelibs":
                     self.tree_libs[fields[0]] = _split(fields[1])

@@ -249,11 +249,13 @@ def patch_pkg_resources(pkg_resources, exe):
             working_set.add(dist, exe)
 
 
-def install(finder):
-    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
+def install(finder, more=None):
+    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list; `more`:
+    other modules to patch once imported ({name: function(module)})."""
     patches = {"linecache": patch, "inspect": patch_inspect,
                "pkgutil": lambda module: patch_pkgutil(module, finder),
                "pkg_resources": lambda module: patch_pkg_resources(module, finder.exe)}
+    patches.update(more or {})
     for name in list(patches):
         if name in sys.modules:
             patches.pop(name)(sys.modules[name])
