@@ -206,8 +206,8 @@ class ModuleGraph:
         # there: name -> (importer, line), for add_stdlib_fallbacks.
         self.skipped_fallbacks: dict[str, tuple[str, int]] = {}
         # Bundled modules, not the stdlib's, whose code stores into sys.modules or adds an
-        # import finder (ScanResult.registers_modules).
-        self.registrars: set[str] = set()
+        # import finder (ScanResult.registers_modules) -> the top-level names it imports.
+        self.registrars: dict[str, set[str]] = {}
         # Shared libraries the bundled code (not the stdlib's) names to ctypes by a literal.
         self.libraries: set[str] = set()
 
@@ -417,7 +417,7 @@ class ModuleGraph:
             self.strings |= result.strings
         program = mod.origin == "program"
         if result.registers_modules and mod.origin != "stdlib":
-            self.registrars.add(mod.name)
+            self.registrars[mod.name] = {ref.name.split(".")[0] for ref in result.imports}
         if mod.origin != "stdlib":
             # The stdlib's own (ctypes.util's "c", uuid's) name what every machine has.
             self.libraries.update(result.libraries)
@@ -706,21 +706,25 @@ class ModuleGraph:
                         yield prefix
 
     def add_registered_packages(self) -> None:
-        """The program's own packages whole, once its own code changes the import system.
+        """Packages of the program whole, where its own code changes the import system.
 
-        A module of the program that stores into sys.modules or installs a finder (an alias,
-        `from alias import sub`; a vendoring importer mapping `pkg.extern.x` to
-        `pkg._vendor.x`) makes names importable that no import statement shows, and what
-        they resolve to is code of the program's packages: so those come with every
-        submodule, as a bundled distribution does (see collect).
+        A module of the program that stores into sys.modules or installs a finder (a
+        vendoring importer in `pkg.extern` mapping `pkg.extern.x` to `pkg._vendor.x`; an
+        alias, `sys.modules["alias"] = pkg` then `from alias import sub`) makes names
+        importable that no import statement shows; what they resolve to is code of its own
+        top-level package, or of the packages it imports. Those come with every submodule,
+        as a bundled distribution does (see collect).
         """
         done: set[str] = set()
-        while any(m in self.modules and self.modules[m].origin == "program"
-                  for m in self.registrars):
-            tops = sorted({m.name.split(".")[0] for m in list(self.modules.values())
-                           if m.origin == "program" and m.name != "__main__"} - done)
-            tops = [t for t in tops if t in self.modules
-                    and self.modules[t].search_locations is not None]
+        while True:
+            tops = set()
+            for name, imported in list(self.registrars.items()):
+                if name in self.modules and self.modules[name].origin == "program":
+                    tops.add(name.split(".")[0])
+                    tops.update(imported)
+            tops = sorted(t for t in tops - done if t in self.modules
+                          and self.modules[t].origin == "program"
+                          and self.modules[t].search_locations is not None)
             if not tops:
                 return
             for top in tops:
