@@ -448,7 +448,12 @@ class ModuleGraph:
             # Tooling modules (STDLIB_ONLY_ON_REQUEST) stay cold when a stdlib module
             # reaches them lazily or optionally; an unconditional import makes them hot.
             pruning = stdlib and (ref.lazy or ref.optional)
-            found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
+            # The fallback of a `try` whose imports are all there never runs under python
+            # (`except ImportError: import tomli as tomllib` on 3.11): bundled if found,
+            # and no error if not.
+            needed = not ref.optional and not (
+                ref.fallback_for and not self._fallback_needed(ref.fallback_for))
+            found = self.add(ref.name, where, ref.lineno, fatal=program and needed,
                              program=program, pruning=pruning)
             if found and ref.fromlist:
                 target = self.modules[ref.name]
