@@ -52,8 +52,9 @@ class ScanResult:
     # by the codec machinery and so never appear as imports.
     strings: set[str] = field(default_factory=set)
     # The module changes what can be imported while it runs: it stores into `sys.modules`
-    # (`sys.modules["alias"] = pkg`) or adds a finder to `sys.meta_path`/`sys.path_hooks`
-    # (a vendoring importer). Names its code makes importable that way have no file to find.
+    # (`sys.modules["alias"] = pkg`), adds a finder to `sys.meta_path`/`sys.path_hooks` (a
+    # vendoring importer) or a directory to `sys.path`. Names its code makes importable that
+    # way may have no file the analysis can find.
     registers_modules: bool = False
     # Shared libraries the code names to ctypes, as string literals: `CDLL("libz.so.1")`,
     # `cdll.LoadLibrary(...)`, `ctypes.util.find_library("png")`. python loads them from
@@ -96,13 +97,13 @@ def _names_in(node: ast.AST) -> set[str]:
 
 
 # The import system's tables a module can add importable names to while it runs.
-_IMPORT_TABLES = {"modules", "meta_path", "path_hooks"}
+_IMPORT_TABLES = {"modules", "meta_path", "path_hooks", "path"}
 # Methods that add to them (a dict's, a list's).
 _TABLE_ADDERS = {"update", "setdefault", "__setitem__", "append", "insert", "extend"}
 
 
 def _is_import_table(node: ast.AST) -> bool:
-    """`sys.modules`, `sys.meta_path` or `sys.path_hooks`, spelt through `sys`."""
+    """`sys.modules`, `sys.meta_path`, `sys.path_hooks` or `sys.path`, spelt through `sys`."""
     return (isinstance(node, ast.Attribute) and node.attr in _IMPORT_TABLES
             and isinstance(node.value, ast.Name) and node.value.id == "sys")
 

@@ -859,7 +859,8 @@ class ModuleGraph:
     def _registrar_for(self, name: str) -> str | None:
         """A bundled module that may make `name` importable at run time, with no file to
         find: one of the program's own modules, or a package above `name`, whose code
-        stores into sys.modules or installs a finder (an alias, a vendoring importer).
+        stores into sys.modules, installs a finder or adds to sys.path (an alias, a
+        vendoring importer, a directory of plugins).
         The analysis cannot tell which names that code makes, so python is the judge."""
         parts = name.split(".")
         for i in range(len(parts) - 1, 0, -1):
@@ -885,5 +886,5 @@ class ModuleGraph:
             elif (registrar := self._registrar_for(p.module)) is not None:
                 shown = self.display_name(self.modules[registrar])
                 found.add(p.message() + f" (left to run time: {shown}"
-                          " changes sys.modules or the import finders)")
+                          " changes sys.path, sys.modules or the import finders)")
         return sorted(found)

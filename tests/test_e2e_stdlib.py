@@ -108,6 +108,8 @@ CASES = [
     # inspect.getmodule of frames and code objects of bundled modules (program's, stdlib's).
     Case("frame-modules", "frame_modules",
          expect="'__main__', 'json.decoder', 'json.decoder', 'json', '__main__']"),
+    Case("vendored-path", "vendored_path",
+         expect="prepended: vendored inner.mod from _vendored/inner/__init__"),
     Case("fallback-imports", "fallback_imports", expect="speedups None &lt;b&gt;"),
     Case("ctypes-named", "ctypes_named", expect="version plausible True libzstd.so.1"),
     Case("namespace-data", "namespace_data", expect="reader héllo from a namespace package"),

@@ -140,6 +140,7 @@ def test_unrelated_calls_of_the_same_names_are_not_imports():
     ("import sys\nsys.modules.setdefault(__name__ + '.moves', object())\n", True),
     ("import sys\ndef install(f):\n    sys.meta_path.insert(0, f)\n", True),
     ("import sys\nsys.path_hooks += [object]\n", True),
+    ("import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n", True),
     ("import sys\nprint(sys.modules['os'], sys.meta_path[0])\n", False),
     ("cache = {}\ncache['modules'] = 1\nitems = []\nitems.append(1)\n", False),
 ])

@@ -219,7 +219,7 @@ class ImportWatcher:
             sys.meta_path.remove(self)
         from _frozen_importlib import _find_spec
 
-        spec = _find_spec(fullname, None)
+        spec = _find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
             modern = hasattr(spec.loader, "exec_module")
             spec.loader = (_Patched if modern else _PatchedLegacy)(spec.loader, patch_module)
