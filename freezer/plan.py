@@ -302,8 +302,12 @@ def make_plan(analysis: Analysis, cache_root: Path,
         # Loaded by the program through ctypes, from the machine's library directories
         # under python: carried, with what they need, and loaded once ctypes is imported,
         # so that dlopen of the same name finds the loaded copy by its soname.
-        deps = [d for d, _ in needed_libraries(path, libdirs, provided) if d != soname]
-        for dep, dep_path in needed_libraries(path, libdirs, provided):
+        try:
+            needs = needed_libraries(path, libdirs, provided)
+        except FreezeError:
+            continue  # needs a library this machine lacks: python could not load it either
+        deps = [d for d, _ in needs if d != soname]
+        for dep, dep_path in needs:
             if dep not in libs:
                 add_native(dep, dep_path)
         if soname not in libs and soname not in provided:
