@@ -80,6 +80,8 @@ class Analysis:
     cold: dict[str, str] = field(default_factory=dict)
     # --pruned: the stdlib modules left out.
     dropped: list[str] = field(default_factory=list)
+    # Shared libraries the program's or its distributions' code names to ctypes.
+    libraries: list[str] = field(default_factory=list)
     # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
     floor: Floor | None = None
     # How many modules the output holds where that is not len(modules): a .pyz carries the
@@ -153,4 +155,5 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     vendored = [(v["archive"], v["source"], v["dist"]) for v in reply.get("vendored", [])]
     cold = {c["archive"]: c["source"] for c in [*reply["cold"], *reply["cold_data"]]}
     return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
-                    dists, data, data_dist, vendored, cold, reply.get("dropped", []))
+                    dists, data, data_dist, vendored, cold, reply.get("dropped", []),
+                    libraries=reply.get("libraries", []))

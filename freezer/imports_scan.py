@@ -51,6 +51,15 @@ class ScanResult:
     # Short string constants: used to spot codec names (`"cp437"`), which are imported lazily
     # by the codec machinery and so never appear as imports.
     strings: set[str] = field(default_factory=set)
+    # The module changes what can be imported while it runs: it stores into `sys.modules`
+    # (`sys.modules["alias"] = pkg`), adds a finder to `sys.meta_path`/`sys.path_hooks` (a
+    # vendoring importer) or a directory to `sys.path`. Names its code makes importable that
+    # way may have no file the analysis can find.
+    registers_modules: bool = False
+    # Shared libraries the code names to ctypes, as string literals: `CDLL("libz.so.1")`,
+    # `cdll.LoadLibrary(...)`, `ctypes.util.find_library("png")`. python loads them from
+    # the machine's library directories; the bundle must carry them.
+    libraries: set[str] = field(default_factory=set)
 
 
 def resolve_relative(name: str, level: int, package: str) -> str | None:
@@ -87,6 +96,30 @@ def _names_in(node: ast.AST) -> set[str]:
     return found
 
 
+# The import system's tables a module can add importable names to while it runs.
+_IMPORT_TABLES = {"modules", "meta_path", "path_hooks", "path"}
+# Methods that add to them (a dict's, a list's).
+_TABLE_ADDERS = {"update", "setdefault", "__setitem__", "append", "insert", "extend"}
+
+
+def _is_import_table(node: ast.AST) -> bool:
+    """`sys.modules`, `sys.meta_path`, `sys.path_hooks` or `sys.path`, spelt through `sys`."""
+    return (isinstance(node, ast.Attribute) and node.attr in _IMPORT_TABLES
+            and isinstance(node.value, ast.Name) and node.value.id == "sys")
+
+
+def _registers_modules(node: ast.AST) -> bool:
+    """Does this node make names importable at run time (see ScanResult.registers_modules)?"""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        return _is_import_table(node.value)  # sys.modules[name] = module
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in _TABLE_ADDERS and _is_import_table(node.func.value)
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(_is_import_table(t) for t in targets)  # sys.meta_path = [...] / += [...]
+    return False
+
+
 def _is_main_guard(test: ast.AST) -> bool:
     """`__name__ == "__main__"` (either way round)."""
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1
@@ -115,6 +148,15 @@ class _Context:
         for key, value in changes.items():
             setattr(new, key, value)
         return new
+
+
+# ctypes' ways of naming a shared library by a string (a soname, a file, a short name).
+_LIBRARY_CALLS = {"CDLL", "PyDLL", "LoadLibrary", "find_library"}
+
+
+def _library_name(value: str) -> bool:
+    """A plausible library name or path: not a format string, not prose."""
+    return 0 < len(value) < 256 and all(c.isalnum() or c in "._+-/" for c in value)
 
 
 # Calls whose first argument, a string literal, names a module that is imported
@@ -179,6 +221,8 @@ class _Scanner:
     def _visit(self, node: ast.AST, ctx: _Context) -> list | None:
         """Handle `node`; return what to visit next, in order (None: all its children, in
         the same context)."""
+        if not self.result.registers_modules and _registers_modules(node):
+            self.result.registers_modules = True
         if getattr(node, "type_params", None):
             # 3.12's generics (`class Box[T]`, `def f[T]`, `type A[T] = ...`): the
             # interpreter imports typing from C to make them, when the statement runs.
@@ -239,6 +283,12 @@ class _Scanner:
         fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if node.args and self._is_resource_call(func):
             self._add_resource_package(node, ctx)
+            return
+        if fname in _LIBRARY_CALLS and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                    and _library_name(arg.value):
+                self.result.libraries.add(arg.value)
             return
         if fname not in _IMPORTING_CALLS and fname not in _LOOKUP_CALLS or not node.args:
             return

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from freezer.distributions import (
@@ -211,6 +212,11 @@ class ModuleGraph:
         # Fallback imports of stdlib modules not followed, since what they stand in for is
         # there: name -> (importer, line), for add_stdlib_fallbacks.
         self.skipped_fallbacks: dict[str, tuple[str, int]] = {}
+        # Bundled modules, not the stdlib's, whose code stores into sys.modules or adds an
+        # import finder (ScanResult.registers_modules) -> the top-level names it imports.
+        self.registrars: dict[str, set[str]] = {}
+        # Shared libraries the bundled code (not the stdlib's) names to ctypes by a literal.
+        self.libraries: set[str] = set()
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -363,7 +369,11 @@ class ModuleGraph:
                 return False  # the cold set carries it; not worth bytecode
             mod = self.find(sub)
             if mod is None:
-                if not self.excluded(sub):
+                parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
+                # Below a module that is not a package, only that module's own code, run
+                # first, can make the name importable (os puts os.path in sys.modules): it
+                # is bundled, so the frozen program succeeds or fails as python does.
+                if not self.excluded(sub) and not (parent and parent.search_locations is None):
                     self.problems.append(Problem(sub, importer, lineno, fatal, program,
                                                  request=request))
                 return False
@@ -417,6 +427,11 @@ class ModuleGraph:
             # their alias tables name every codec
             self.strings |= result.strings
         program = mod.origin == "program"
+        if result.registers_modules and mod.origin != "stdlib":
+            self.registrars[mod.name] = {ref.name.split(".")[0] for ref in result.imports}
+        if mod.origin != "stdlib":
+            # The stdlib's own (ctypes.util's "c", uuid's) name what every machine has.
+            self.libraries.update(result.libraries)
         # The stdlib's own imports decide only what is hot (bytecode) and what cold: its
         # pruning rules are about speed and size, never about what can be imported, and
         # they apply to the stdlib's code alone.
@@ -444,7 +459,12 @@ class ModuleGraph:
             # Tooling modules (STDLIB_ONLY_ON_REQUEST) stay cold when a stdlib module
             # reaches them lazily or optionally; an unconditional import makes them hot.
             pruning = stdlib and (ref.lazy or ref.optional)
-            found = self.add(ref.name, where, ref.lineno, fatal=program and not ref.optional,
+            # The fallback of a `try` whose imports are all there never runs under python
+            # (`except ImportError: import tomli as tomllib` on 3.11): bundled if found,
+            # and no error if not.
+            needed = not ref.optional and not (
+                ref.fallback_for and not self._fallback_needed(ref.fallback_for))
+            found = self.add(ref.name, where, ref.lineno, fatal=program and needed,
                              program=program, pruning=pruning)
             if found and ref.fromlist:
                 target = self.modules[ref.name]
@@ -683,6 +703,11 @@ class ModuleGraph:
         """--collect: the package with every submodule found in its directories."""
         if not self.add(name, "--collect", 0, request=f"--collect {name}"):
             return
+        for sub in self._submodules(name):
+            self.add(sub, "--collect", 0, fatal=False)
+
+    def _submodules(self, name: str) -> Iterator[str]:
+        """The modules below the bundled package `name`, found in its directories."""
         mod = self.modules[name]
         for location in mod.search_locations or ():
             for folder, dirs, files in os.walk(location):
@@ -692,22 +717,63 @@ class ModuleGraph:
                 for file in sorted(files):
                     found = module_name(file)
                     if found and found[1] != "package":
-                        self.add(f"{prefix}.{found[0]}", "--collect", 0, fatal=False)
+                        yield f"{prefix}.{found[0]}"
                     elif file == "__init__.py" and prefix != name:
-                        self.add(prefix, "--collect", 0, fatal=False)
+                        yield prefix
+
+    def add_registered_packages(self) -> None:
+        """Packages of the program whole, where its own code changes the import system.
+
+        A module of the program that stores into sys.modules or installs a finder (a
+        vendoring importer in `pkg.extern` mapping `pkg.extern.x` to `pkg._vendor.x`; an
+        alias, `sys.modules["alias"] = pkg` then `from alias import sub`) makes names
+        importable that no import statement shows; what they resolve to is code of its own
+        top-level package, or of the packages it imports. Those come with every submodule,
+        as a bundled distribution does (see collect).
+        """
+        done: set[str] = set()
+        while True:
+            tops = set()
+            for name, imported in list(self.registrars.items()):
+                if name in self.modules and self.modules[name].origin == "program":
+                    tops.add(name.split(".")[0])
+                    tops.update(imported)
+            tops = sorted(t for t in tops - done if t in self.modules
+                          and self.modules[t].origin == "program"
+                          and self.modules[t].search_locations is not None)
+            if not tops:
+                return
+            for top in tops:
+                done.add(top)
+                for sub in self._submodules(top):
+                    before = set(self.modules)
+                    try:
+                        self.add(sub, "(package of a module registering modules)", 0,
+                                 fatal=False)
+                    except SyntaxError:
+                        # Not code python could compile either: only an import of it fails.
+                        for added in set(self.modules) - before:
+                            del self.modules[added]
 
     def add_package_data(self) -> None:
         """Data files in the program's packages (and other packages no RECORD describes).
 
         Everything in a bundled package's directory that is not code comes along, through
         directories that are not packages themselves (templates/, static/), as a wheel built
-        from the project with package data would.
+        from the project with package data would. A namespace package of the program's
+        (a directory without `__init__.py`, `importlib.resources.files("app.data")`) has
+        its files in each of its directories.
         """
         for mod in list(self.modules.values()):
-            if mod.kind != "package" or mod.dist or mod.origin == "stdlib" or not mod.root:
+            if mod.dist or mod.origin == "stdlib" or not mod.root:
                 continue
-            top = os.path.dirname(mod.path)
-            for folder, dirs, files in os.walk(top):
+            if mod.kind == "package":
+                tops = [os.path.dirname(mod.path)]
+            elif mod.kind == "namespace" and mod.origin == "program":
+                tops = list(mod.search_locations or ())
+            else:
+                continue
+            for folder, dirs, files in (step for top in tops for step in os.walk(top)):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
                                  and not os.path.exists(os.path.join(folder, d, "__init__.py")))
                 for name in sorted(files):
@@ -740,7 +806,8 @@ class ModuleGraph:
         """The same for top-level packages no distribution owns (the program's own, editable
         installs): one with data files becomes a tree of its own."""
         for top, data in sorted(self.loose_data.items()):
-            members = [m for m in self.modules.values() if m.dist is None and m.path
+            members = [m for m in self.modules.values() if m.dist is None
+                       and (m.path or m.kind == "namespace")
                        and (m.name == top or m.name.startswith(top + "."))]
             if not members or not data:
                 continue
@@ -800,11 +867,35 @@ class ModuleGraph:
                     self.add(f"encodings.{target}", "codec name in bundled code", 0,
                              fatal=False, program=False)
 
+    def _registrar_for(self, name: str) -> str | None:
+        """A bundled module that may make `name` importable at run time, with no file to
+        find: one of the program's own modules, or a package above `name`, whose code
+        stores into sys.modules, installs a finder or adds to sys.path (an alias, a
+        vendoring importer, a directory of plugins).
+        The analysis cannot tell which names that code makes, so python is the judge."""
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:i]) in self.registrars:
+                return ".".join(parts[:i])
+        return next((m for m in sorted(self.registrars) if m in self.modules
+                     and self.modules[m].origin == "program"), None)
+
     def fatal_problems(self) -> list[Problem]:
         return [p for p in self.problems
-                if p.fatal and (p.text or p.module not in self.modules)]
+                if p.fatal and (p.text or (p.module not in self.modules
+                                           and self._registrar_for(p.module) is None))]
 
     def warnings(self) -> list[str]:
-        """Optional imports of the program's own code that are not there: worth knowing."""
-        return sorted({p.message() + " (optional import, left out)" for p in self.problems
-                       if p.program and not p.fatal and p.module not in self.modules})
+        """Imports of the program's own code that are not there, but may be at run time
+        (optional ones, or ones a registering module may make): worth knowing."""
+        found = set()
+        for p in self.problems:
+            if not p.program or p.text or p.module in self.modules:
+                continue
+            if not p.fatal:
+                found.add(p.message() + " (optional import, left out)")
+            elif (registrar := self._registrar_for(p.module)) is not None:
+                shown = self.display_name(self.modules[registrar])
+                found.add(p.message() + f" (left to run time: {shown}"
+                          " changes sys.path, sys.modules or the import finders)")
+        return sorted(found)

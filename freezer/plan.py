@@ -21,6 +21,7 @@ from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
 from freezer.native_deps import (
+    GLIBC_CORE,
     find_library,
     in_root,
     needed_libraries,
@@ -211,6 +212,60 @@ def tree_names(archive: str, cache_tag: str, has_source: bool) -> tuple[str, str
     return (f"{folder}/{cached}" if folder else cached), archive[:-1]
 
 
+def ctypes_libraries(names: list[str], libdirs: tuple[str, ...],
+                     sysroot: str = "") -> list[tuple[str, str, str]]:
+    """(name as the code gives it, soname, file) of the libraries code names to ctypes that
+    the target has, as python would find them: a path as it is, a file name (`libz.so.1`)
+    where the dynamic linker looks, a short name (`"png"`) as ctypes.util.find_library
+    resolves it. The glibc core, on every machine, and names found nowhere (python's load
+    would fail as well, or the code guards it) are left out.
+
+    `sysroot`: the target's runtime root for a cross build, where every name is looked up,
+    since this machine's files and linker cache say nothing about the target's."""
+    import ctypes.util
+
+    found = []
+    for name in sorted(set(names)):
+        if "/" in name:
+            candidate = in_root(name, sysroot)
+            path = candidate if os.path.isfile(candidate) else None
+        elif ".so" in name:
+            path = find_library(name, (), libdirs, sysroot)
+        elif sysroot:
+            path = _short_name_in_root(name, libdirs)
+        else:
+            soname = ctypes.util.find_library(name)
+            path = find_library(soname, (), libdirs) if soname else None
+        if path is None:
+            continue
+        try:
+            soname = read_elf(path).soname or os.path.basename(path)
+        except FreezeError:
+            continue  # not a shared object (a linker script named libc.so)
+        if soname not in GLIBC_CORE:
+            found.append((name, soname, path))
+    return found
+
+
+def _short_name_in_root(name: str, libdirs: tuple[str, ...]) -> str | None:
+    """The file ctypes.util.find_library(`name`) would name on the target, looked for in
+    the target root's library directories (`libdirs`, already inside it): find_library
+    asks the running machine's linker cache, which is this one's, not the target's. The
+    versioned file with the shortest suffix (`libpng16.so.16` over `.so.16.37.0`), as the
+    linker cache lists sonames."""
+    prefix = f"lib{name}.so."
+    for directory in libdirs:
+        try:
+            files = [f for f in os.listdir(directory) if f.startswith(prefix)]
+        except OSError:
+            continue
+        files = [f for f in files if os.path.isfile(os.path.join(directory, f))]
+        if files:
+            best = min(files, key=lambda f: (f.count("."), f))
+            return os.path.join(directory, best)
+    return None
+
+
 def make_plan(analysis: Analysis, cache_root: Path,
               add_data: list[tuple[Path, str]] = (), sources: bool = True) -> BundlePlan:
     target = analysis.target
@@ -341,6 +396,22 @@ def make_plan(analysis: Analysis, cache_root: Path,
                         add_native(soname, path, dist)
                     preload.append(soname)
         _add_tree(plan, dist, sorted(trees[dist]), preload)
+    for name, soname, path in ctypes_libraries(analysis.libraries, libdirs, sysroot):
+        # Loaded by the program through ctypes, from the machine's library directories
+        # under python: carried, with what they need, and loaded once ctypes is imported,
+        # so that dlopen of the same name finds the loaded copy by its soname. Before
+        # libgcc_s is decided: a carried library that links it makes it a boot library.
+        try:
+            needs = needed_libraries(path, libdirs, provided, sysroot)
+        except FreezeError:
+            continue  # needs a library the target lacks: python could not load it either
+        deps = [d for d, _ in needs if d != soname]
+        for dep, dep_path in needs:
+            if dep not in libs:
+                add_native(dep, dep_path, soname)
+        if soname not in libs and soname not in provided:
+            add_native(soname, path, "ctypes")
+        plan.manifest.append(records.dll_record(name, soname, deps))
     if gcc_s and LIBGCC_S not in libs:
         if gcc_s_is_fallback(plan):
             # A library record the runtime loads only where the system has no libgcc_s.

@@ -4,10 +4,11 @@ A warm build of a big program was mostly the worker parsing every module of ever
 distribution again (sympy with numpy: 3,600 modules, 60 s). A scan depends only on the
 source bytes, the module's name and kind (relative imports resolve against it), the
 target's grammar and the scanner's own code, so those are the key; the result is the
-ImportRefs and string constants, as JSON (data, never code, but it decides what the binary
-carries). Entries follow freezer/build_cache.py: private directories, writes atomic, and an
-entry is read only if its bytes hash to the SHA-256 recorded beside it; any other, or one
-that does not parse, is a miss.
+ImportRefs, string constants, whether it registers modules and the libraries it names to
+ctypes, as JSON (data, never code, but it decides what the binary carries). Entries follow
+freezer/build_cache.py: private directories, writes atomic, and an entry is read only if
+its bytes hash to the SHA-256 recorded beside it; any other, or one that does not parse,
+is a miss.
 """
 
 from __future__ import annotations
@@ -46,13 +47,16 @@ class ScanCache:
                 data = json.loads(raw.decode("utf-8"))
                 return ScanResult([ImportRef(r[0], r[1], r[2], tuple(r[3]), r[4], r[5],
                                              tuple(r[6])) for r in data["imports"]],
-                                  set(data["strings"]))
+                                  set(data["strings"]), bool(data["registers_modules"]),
+                                  set(data["libraries"]))
             except (ValueError, KeyError, IndexError, TypeError):
                 pass  # recorded, yet not a scan of this version: made again
         result = scan_source(source, display, module, is_package)  # SyntaxError propagates
         data = {"imports": [[r.name, r.lineno, r.optional, list(r.fromlist), r.dynamic, r.lazy,
                              list(r.fallback_for)] for r in result.imports],
-                "strings": sorted(result.strings)}
+                "strings": sorted(result.strings),
+                "registers_modules": result.registers_modules,
+                "libraries": sorted(result.libraries)}
         try:
             build_cache.save(path, json.dumps(data).encode("utf-8"))
         except OSError:

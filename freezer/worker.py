@@ -266,6 +266,7 @@ def main() -> None:
             if graph.find(name) is not None:
                 graph.add(name, "--trace", 0, fatal=False)
         graph.add_plugins()
+        graph.add_registered_packages()
         graph.add_stdlib_fallbacks()
         graph.add_codecs()
         graph.add_package_data()
@@ -286,6 +287,7 @@ def main() -> None:
         print(json.dumps(reply))
         return
     reply["warnings"] = graph.warnings()
+    reply["libraries"] = sorted(graph.libraries)
     cold, cold_data, dropped = whole_stdlib(graph, request.get("pruned", False))
     modules = []
     for mod in sorted(graph.modules.values(), key=lambda m: m.name):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from conftest import PROGRAMS, Target, freeze
@@ -99,6 +100,21 @@ CASES = [
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,
          expect="argv0 ok"),
+    # Names made importable at run time (os.path, an alias in sys.modules, a vendoring
+    # finder): the build goes on, and python decides, as for the last, missing one.
+    Case("runtime-names", "runtime_names", status=1, expect="alias shelf.ledger 6"),
+    # No frame of the runtime below the program's (print_stack, inspect.stack, f_back),
+    # in a multiprocessing child neither.
+    # inspect.getmodule of frames and code objects of bundled modules (program's, stdlib's).
+    Case("frame-modules", "frame_modules",
+         expect="'__main__', 'json.decoder', 'json.decoder', 'json', '__main__']"),
+    Case("vendored-path", "vendored_path",
+         expect="prepended: vendored inner.mod from _vendored/inner/__init__"),
+    Case("fallback-imports", "fallback_imports", expect="speedups None &lt;b&gt;"),
+    Case("ctypes-named", "ctypes_named", expect="version plausible True libzstd.so.1"),
+    Case("namespace-data", "namespace_data", expect="reader héllo from a namespace package"),
+    Case("stack-view", "stack_view", status=2, timeout=120,
+         expect="child ([('_main', 'spawn.py'), ('spawn_main', 'spawn.py'), ('<module>', "),
 ]
 
 
@@ -174,4 +190,26 @@ def test_every_stdlib_module_imports_alone(target: Target, tmp_path) -> None:
     assert plain.returncode == 0 and "decimal: ok" in plain.out, plain.describe()
     binary = freeze(program_dir, target)
     frozen = run_sandboxed(binary, stdin=stdin, timeout=600)
+    assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])
+
+
+# Where the sandbox finds the C.UTF-8 locale, when the host keeps it as a file (Debian's
+# glibc does; the glibc core files alone have only "C").
+C_UTF8 = Path("/usr/lib/locale/C.utf8")
+
+
+@pytest.mark.parametrize("env", [{"LANG": "C"}, {"LANG": None}, {"LC_ALL": "C"},
+                                 {"LANG": "C.UTF-8"}],
+                         ids=["LANG=C", "none", "LC_ALL=C", "C.UTF-8"])
+def test_locale_coercion_as_python(target: Target, env: dict, tmp_path) -> None:
+    """The C locale is coerced to C.UTF-8 as `python` coerces it, LC_CTYPE set in the
+    environment included, and left alone where LC_ALL forbids it."""
+    if not C_UTF8.is_dir():
+        pytest.skip(f"no {C_UTF8} to give the sandbox")
+    program_dir = PROGRAMS / "locale_env"
+    plain = run_plain(target.path, ["app.py"], program_dir=program_dir, env=env,
+                      workdir=tmp_path / "plain")
+    assert plain.returncode == 0 and "LC_CTYPE C" in plain.out, plain.describe()
+    binary = freeze(program_dir, target)
+    frozen = run_sandboxed(binary, env=env, extra_ro_binds=[(C_UTF8, str(C_UTF8))])
     assert_same_behaviour(frozen, plain, [str(program_dir), plain.cwd])

@@ -133,3 +133,32 @@ def test_unrelated_calls_of_the_same_names_are_not_imports():
         os.path("nor_this")
     """)
     assert not {"not_a_module", "not_either", "nor_this"} & set(refs)
+
+
+@pytest.mark.parametrize("src,registers", [
+    ("import sys\nsys.modules['alias'] = sys\n", True),
+    ("import sys\nsys.modules.setdefault(__name__ + '.moves', object())\n", True),
+    ("import sys\ndef install(f):\n    sys.meta_path.insert(0, f)\n", True),
+    ("import sys\nsys.path_hooks += [object]\n", True),
+    ("import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n", True),
+    ("import sys\nprint(sys.modules['os'], sys.meta_path[0])\n", False),
+    ("cache = {}\ncache['modules'] = 1\nitems = []\nitems.append(1)\n", False),
+])
+def test_code_that_makes_modules_importable_is_flagged(src: str, registers: bool):
+    """Stores into sys.modules and added finders mean names with no file may be imported."""
+    _, result = scan(src)
+    assert result.registers_modules is registers
+
+
+def test_libraries_named_to_ctypes_are_collected():
+    """Literal names given to ctypes' loaders and find_library; computed ones cannot be."""
+    _, result = scan("""
+        import ctypes, ctypes.util
+        from ctypes import CDLL, cdll
+        a = CDLL("libz.so.1")
+        b = ctypes.PyDLL("/opt/lib/libx.so")
+        c = cdll.LoadLibrary(ctypes.util.find_library("png"))
+        d = CDLL(name)
+        e = CDLL("lib%s.so" % name)
+    """)
+    assert result.libraries == {"libz.so.1", "/opt/lib/libx.so", "png"}

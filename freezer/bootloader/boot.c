@@ -1280,9 +1280,10 @@ static void restore_fsize(void)
     X(Py_IncRef) X(Py_DecRef) X(PyImport_ImportModule) X(PyObject_GetAttrString)            \
     X(PyObject_CallObject) X(PyObject_IsInstance) X(PyObject_Type)                          \
     X(PyException_GetTraceback) X(PyErr_GivenExceptionMatches) X(PyErr_Restore)             \
-    X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)       \
-    X(PyFile_SetOpenCodeHook) X(PyUnicode_Compare) X(PyObject_CallMethod)           \
-    X(PyMemoryView_FromMemory) X(Py_BuildValue) X(PyBytes_FromStringAndSize)
+    X(PyErr_Print) X(PyArg_ParseTuple) X(PyUnicode_DecodeFSDefault)                         \
+    X(PyFile_SetOpenCodeHook) X(PyUnicode_Compare) X(PyObject_CallMethod)                   \
+    X(PyMemoryView_FromMemory) X(Py_BuildValue) X(PyBytes_FromStringAndSize)                \
+    X(PyEval_EvalCode) X(PyErr_Fetch) X(PyErr_NormalizeException) X(PyException_SetTraceback)
 /* Data symbols: dlsym gives the variable's address, so PyExc_* come out as PyObject ** (read
  * with '*' at each use) and _Py_NoneStruct as Py_None itself. */
 #define PY_DATA(X)                                                                           \
@@ -1703,6 +1704,11 @@ static void init_python(int argc, char **argv, const char *self)
     /* Still set LC_CTYPE from the environment as `python -I` does (the isolated preset
      * leaves the C locale), so curses, readline and C extensions see the user's locale. */
     FZ_PRECONFIG_INT(&pre, configure_locale) = 1;
+    /* And coerce a legacy C/POSIX LC_CTYPE to C.UTF-8 (PEP 538) as `python -I` does, which
+     * also sets LC_CTYPE in the environment the program and its children see; the isolated
+     * preset turns that off. -1: decided by the locale, as python's own preset leaves it. */
+    FZ_PRECONFIG_INT(&pre, coerce_c_locale) = -1;
+    FZ_PRECONFIG_INT(&pre, coerce_c_locale_warn) = -1;
     check(p_Py_PreInitialize(&pre), NULL);
 
     if (p_PyImport_AppendInittab("_freezer_boot", boot_module_init) < 0)
@@ -1762,6 +1768,40 @@ static int finish(int status, int keyboard_interrupt)
     return fin < 0 ? 120 : status;
 }
 
+/* Evaluate the program's code as python's own main does (run_mod: PyEval_EvalCode from C),
+ * so that no frame of the runtime is below it; return None, or the exception it raised,
+ * its traceback on it, after telling the runtime (`ended`).  NULL if that call failed. */
+static PyObject *run_code(PyObject *rt, PyObject *code, PyObject *globals)
+{
+    PyObject *res = p_PyEval_EvalCode(code, globals, globals);
+    if (res) {
+        p_Py_DecRef(res);
+        p_Py_IncRef(p__Py_NoneStruct);
+        return p__Py_NoneStruct;
+    }
+    PyObject *type, *value, *tb;
+    p_PyErr_Fetch(&type, &value, &tb);
+    p_PyErr_NormalizeException(&type, &value, &tb);
+    if (tb)
+        p_PyException_SetTraceback(value, tb);
+    p_Py_DecRef(type);
+    if (tb)
+        p_Py_DecRef(tb);
+    PyObject *ended = p_PyObject_GetAttrString(rt, "ended");
+    PyObject *args = ended ? p_Py_BuildValue("(O)", value) : NULL;
+    PyObject *done = args ? p_PyObject_CallObject(ended, args) : NULL;
+    if (ended)
+        p_Py_DecRef(ended);
+    if (args)
+        p_Py_DecRef(args);
+    if (!done) {
+        p_Py_DecRef(value);
+        return NULL;
+    }
+    p_Py_DecRef(done);
+    return value;
+}
+
 static int run_python(void)
 {
     PyObject *res = NULL, *rt = p_PyImport_ImportModule("_freezer_runtime");
@@ -1770,6 +1810,20 @@ static int run_python(void)
         if (run) {
             res = p_PyObject_CallObject(run, NULL);
             p_Py_DecRef(run);
+        }
+        /* run() returns (code, globals), None, or the exception that ended the program:
+         * what is neither None nor an exception is the pair, which PyArg_ParseTuple checks
+         * (PyTuple_Check is a macro over the type's flags, a layout pyabi.h does not have). */
+        int is_exc = res && res != p__Py_NoneStruct
+                         ? p_PyObject_IsInstance(res, *p_PyExc_BaseException) : 1;
+        PyObject *code, *globals;
+        if (is_exc == 0 && p_PyArg_ParseTuple(res, "OO", &code, &globals)) {
+            PyObject *ran = run_code(rt, code, globals); /* res holds code and globals */
+            p_Py_DecRef(res);
+            res = ran;
+        } else if (is_exc <= 0) { /* the check or the pair failed: the runtime's error */
+            p_Py_DecRef(res);
+            res = NULL;
         }
         p_Py_DecRef(rt);
     }

@@ -43,7 +43,7 @@ CONFIG_INT = ("install_signal_handlers", "site_import", "write_bytecode",
 CONFIG_WSTR = ("executable", "base_executable", "home", "prefix", "exec_prefix",
                "base_prefix", "base_exec_prefix")
 CONFIG_LIST = ("module_search_paths",)
-PRECONFIG_INT = ("utf8_mode", "configure_locale")
+PRECONFIG_INT = ("utf8_mode", "configure_locale", "coerce_c_locale", "coerce_c_locale_warn")
 # Structures boot.c declares itself (pyabi.h): every field's offset is recorded and asserted.
 STRUCTS = {
     "PyStatus": ("_type", "func", "err_msg", "exitcode"),

@@ -181,6 +181,11 @@ PyObject *PyObject_CallMethod(PyObject *obj, const char *name, const char *forma
 PyObject *PyMemoryView_FromMemory(char *mem, Py_ssize_t size, int flags);
 PyObject *Py_BuildValue(const char *, ...);
 PyObject *PyBytes_FromStringAndSize(const char *, Py_ssize_t);
+PyObject *PyEval_EvalCode(PyObject *co, PyObject *globals, PyObject *locals);
+/* Deprecated in 3.12 (for PyErr_GetRaisedException, 3.12+ only), kept in every version. */
+void PyErr_Fetch(PyObject **, PyObject **, PyObject **);
+void PyErr_NormalizeException(PyObject **, PyObject **, PyObject **);
+int PyException_SetTraceback(PyObject *, PyObject *);
 
 /* Data: dlsym gives the variable's address; the exceptions are PyObject *, None a struct. */
 extern PyObject *PyExc_ImportError, *PyExc_TypeError, *PyExc_BaseException,

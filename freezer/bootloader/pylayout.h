@@ -31,6 +31,8 @@
 #define FZ_PyConfig_module_search_paths 256
 #define FZ_PyPreConfig_utf8_mode 28
 #define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -71,7 +73,7 @@
 #define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set)
 #define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
-#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale)
+#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size)
 #elif FREEZER_PY_MINOR == 10
 #define FZ_PY_VERSION "3.10.13"
@@ -97,6 +99,8 @@
 #define FZ_PyConfig_module_search_paths 280
 #define FZ_PyPreConfig_utf8_mode 28
 #define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -137,7 +141,7 @@
 #define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set)
 #define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
-#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale)
+#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size)
 #elif FREEZER_PY_MINOR == 11
 #define FZ_PY_VERSION "3.11.7"
@@ -164,6 +168,8 @@
 #define FZ_PyConfig_module_search_paths 304
 #define FZ_PyPreConfig_utf8_mode 28
 #define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -206,7 +212,7 @@
 #define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set) X(use_frozen_modules)
 #define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
-#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale)
+#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package) X(get_code)
 #elif FREEZER_PY_MINOR == 12
 #define FZ_PY_VERSION "3.12.1"
@@ -233,6 +239,8 @@
 #define FZ_PyConfig_module_search_paths 312
 #define FZ_PyPreConfig_utf8_mode 28
 #define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -275,7 +283,7 @@
 #define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set) X(use_frozen_modules)
 #define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
-#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale)
+#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package) X(get_code)
 #elif FREEZER_PY_MINOR == 13
 #define FZ_PY_VERSION "3.13.0"
@@ -302,6 +310,8 @@
 #define FZ_PyConfig_module_search_paths 320
 #define FZ_PyPreConfig_utf8_mode 28
 #define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -343,7 +353,7 @@
 #define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set) X(use_frozen_modules)
 #define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
-#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale)
+#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package)
 #else
 #error "no layout recorded for this CPython minor version"

@@ -163,7 +163,13 @@ def _print_exception(exc_type, value, tb):
 
 
 def run():
-    """Run the program; return None, or the exception that ended it (for the bootloader)."""
+    """Set the program up; return (code, globals) for the bootloader to run, or None, or the
+    exception that ended it.
+
+    The bootloader evaluates the code itself (PyEval_EvalCode, as python's own main does), so
+    no frame of the runtime sits below the program's: `traceback.print_stack()`,
+    `inspect.stack()` and `sys._getframe().f_back` see what they see under python. If the
+    code raises, the bootloader calls ended() with the exception before printing it."""
     exe = sys.executable
     payload = natives.Payload(exe)
     manifest = Manifest(payload.read(MANIFEST).decode())
@@ -178,25 +184,27 @@ def run():
     if manifest.stdlib_dir:
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
-    sources.install(finder)
+    sources.install(finder, natives.ctypes_patches(extensions.loader))
+    main_loader = None
+    if manifest.main_kind != "module":
+        main_loader = MainLoader(payload, main_file(exe, manifest))
+        sources.set_main_loader(main_loader)
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild
 
         if mpchild.is_child(argv):
-            return mpchild.run_child(exe, payload, manifest)
-    return _run_program(exe, payload, manifest)
+            return mpchild.run_child(main_loader)
+    return _run_program(manifest, main_loader)
 
 
-def _run_program(exe, payload, manifest):
+def _run_program(manifest, loader):
     globals_ = sys.modules["__main__"].__dict__
-    if manifest.main_kind == "module":
+    if loader is None:
         code = _prepare_module_main(manifest.main_arg, globals_)
     else:
-        filename = main_file(exe, manifest)
-        loader = MainLoader(payload, filename)
         code = loader.get_code()
-        globals_.update(__file__=filename, __cached__=None, __loader__=loader)
+        globals_.update(__file__=loader.filename, __cached__=None, __loader__=loader)
         if manifest.main_kind == "directory":
             # `python DIR` runs DIR/__main__.py as the module `__main__` found on the path
             # (runpy), where `python DIR/__main__.py` runs a file: a spec named `__main__`
@@ -204,18 +212,18 @@ def _run_program(exe, payload, manifest):
             # spawned child (as under python).
             import _frozen_importlib
 
-            spec = _frozen_importlib.ModuleSpec("__main__", loader, origin=filename)
+            spec = _frozen_importlib.ModuleSpec("__main__", loader, origin=loader.filename)
             spec.has_location = True
             globals_.update(__spec__=spec, __package__="")
-    try:
-        exec(code, globals_)
-    except BaseException as exc:
-        # Trim this frame: the traceback starts at the program, as under `python app.py`.
-        exc.__traceback__ = exc.__traceback__.tb_next
-        if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
-            sys.excepthook = _print_exception
-        return exc
-    return None
+    return code, globals_
+
+
+def ended(exc):
+    """The program's code raised `exc` (called by the bootloader before it prints it): on
+    3.9-3.12 the traceback module prints it, with source lines (see _print_exception),
+    unless the program installed a hook of its own."""
+    if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _print_exception
 
 
 def _prepare_module_main(name, globals_):

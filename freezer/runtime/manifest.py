@@ -13,6 +13,8 @@ a newline. Records, in the order the build writes them:
     lib SONAME ENTRY SHA SIZE  a shared library an extension needs (not a boot library)
     fallback SONAME            a library of the system's loaded at start, by name, and its
                                `lib` record's copy only where the system has none (libgcc_s)
+    dll NAME SONAME LIBS       a library the program names to ctypes (NAME, as its code
+                               spells it), carried as the `lib` SONAME; LIBS (or -) load first
     tree KEY NAME,NAME         a distribution unpacked into the cache on first import of one
                                of its top-level names (`.`: the files beside the script)
     treelibs KEY LIB,LIB       libraries from outside the tree to load before its code
@@ -65,6 +67,10 @@ def fallback_record(soname):
     return _line("fallback", (soname,))
 
 
+def dll_record(name, soname, libs):
+    return _line("dll", (name, soname, _names(libs)))
+
+
 def tree_records(key, tops, preload, entries):
     lines = [_line("tree", (key, _names(sorted(tops))))]
     if preload:
@@ -101,6 +107,7 @@ class Manifest:
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
+        self.dlls = {}  # name given to ctypes -> (soname, [sonames to load first])
         self.stdlib_dir = ""  # the build machine's stdlib directory (cold modules compile to it)
         self.store = {}  # module store stream kind -> (entry, sha256, size): runtime/store.py
         self.frozen = []  # stdlib modules the bootloader froze (what start-up imports)
@@ -128,6 +135,8 @@ class Manifest:
                     self.trees[fields[0]] = []
                     for name in _split(fields[1]):
                         self.tree_names[name] = fields[0]
+                elif kind == "dll":
+                    self.dlls[fields[0]] = (fields[1], _split(fields[2]))
                 elif kind == "treelibs":
                     self.tree_libs[fields[0]] = _split(fields[1])
                 elif kind == "fallback":

@@ -51,6 +51,40 @@ class _ZipView:
         return True  # asked only of packages (get_resource_reader)
 
 
+class _Relocated:
+    """The loader of a store module imported under another name than its own (`vendored`
+    from the directory a/_vendored put on sys.path, for the store's a._vendored.vendored):
+    the store's loader, asked about the module by the name it is stored under."""
+
+    def __init__(self, finder, stored):
+        self.finder = finder
+        self.stored = stored
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        _call_with_frames_removed(exec, self.finder.get_code(self.stored), module.__dict__)
+
+    def is_package(self, fullname=None):
+        return self.finder.is_package(self.stored)
+
+    def get_filename(self, fullname=None):
+        return self.finder.get_filename(self.stored)
+
+    def get_source(self, fullname=None):
+        return self.finder.get_source(self.stored)
+
+    def get_code(self, fullname=None):
+        return self.finder.get_code(self.stored)
+
+    def get_data(self, path):
+        return self.finder.get_data(path)
+
+    def get_resource_reader(self, fullname=None):
+        return self.finder.get_resource_reader(self.stored)
+
+
 class PayloadFinder:
     """Meta-path finder and loader for the modules of the store."""
 
@@ -63,19 +97,79 @@ class PayloadFinder:
         self.cache = None  # the bytecode directory, once known ("" if unusable)
 
     def find_spec(self, fullname, path=None, target=None):
-        info = self.store.lookup(fullname)
+        """The store's module for `fullname`, found as the path finder finds a module: in
+        the entries of `path` (a package's __path__) or of sys.path, in their order.
+
+        The store is laid out as the binary's directory tree: the entry BINARY stands for
+        its top-level modules, BINARY/a/b for the modules of a.b. So a directory of the
+        binary put on sys.path (a package's vendored copies, `sys.path.insert(0,
+        os.path.join(os.path.dirname(__file__), "_vendored"))`) serves its modules under
+        their top-level names, ahead of the binary's own when put ahead of it, as python
+        finds them; and a package's __path__ may name another directory of the binary."""
+        last = fullname.rpartition(".")[2]
+        if path is None:
+            if "." in fullname:
+                # A submodule asked for without its package's path (a meta-path finder
+                # called by hand): the store's module of that name, as before.
+                return self._spec(fullname, fullname.rpartition(".")[0].replace(".", "/"),
+                                  last)
+            return self._find_top_level(fullname, last)
+        inside = self.exe + "/"
+        for entry in path:
+            if isinstance(entry, str) and entry.startswith(inside):
+                spec = self._spec(fullname, entry[len(inside):], last)
+                if spec is not None:
+                    return spec
+        return None  # a package served from elsewhere (an unpacked tree)
+
+    def _find_top_level(self, fullname, last):
+        entries = sys.path
+        if not entries:
+            return self._spec(fullname, "", last)
+        if entries[0] == self.exe:  # the usual sys.path, [binary]: one lookup
+            spec = self._spec(fullname, "", last)
+            if spec is not None or len(entries) == 1:
+                return spec
+        inside = self.exe + "/"
+        passed = False
+        for entry in list(entries):
+            if not isinstance(entry, str):
+                continue
+            if entry == self.exe:
+                passed = True
+                spec = self._spec(fullname, "", last)
+            elif entry.startswith(inside):
+                spec = self._spec(fullname, entry[len(inside):], last)
+            elif not passed:
+                # A directory ahead of the binary: python would find the module there first.
+                from _frozen_importlib_external import PathFinder
+
+                spec = PathFinder._get_spec(fullname, [entry])
+                if spec is not None and spec.loader is None:
+                    # A portion of a namespace package: a module or package found later
+                    # still wins; else the path finder, next, gathers every portion.
+                    continue
+            else:
+                continue  # after the binary: the path finder, which comes next, looks there
+            if spec is not None:
+                return spec
+        return None if passed else self._spec(fullname, "", last)
+
+    def _spec(self, fullname, directory, last):
+        """The spec of the module `last` in the binary's `directory` ("" or "a/b"), named
+        `fullname`; None if the store has no such module."""
+        directory = directory.strip("/")
+        stored = directory.replace("/", ".") + "." + last if directory else last
+        info = self.store.lookup(stored)
         if info is None:
             return None
-        if path is not None:
-            inside = self.exe + "/"
-            if not any(isinstance(p, str) and p.startswith(inside) for p in path):
-                return None  # a package served from elsewhere (an unpacked tree)
+        loader = self if stored == fullname else _Relocated(self, stored)
         package = bool(info[fmt.FLAGS] & fmt.PACKAGE)
-        spec = ModuleSpec(fullname, self, origin=self.exe + "/" + fmt.archive_name(fullname, info),
+        spec = ModuleSpec(fullname, loader, origin=self.exe + "/" + fmt.archive_name(stored, info),
                           is_package=package)
         spec.has_location = True
         if package:
-            spec.submodule_search_locations = [self.exe + "/" + fullname.replace(".", "/")]
+            spec.submodule_search_locations = [self.exe + "/" + stored.replace(".", "/")]
         return spec
 
     def create_module(self, spec):

@@ -21,16 +21,13 @@ def is_child(argv):
     )
 
 
-def _install_main_fixup(exe, payload, manifest):
+def _install_main_fixup(main_loader):
     from multiprocessing import spawn
 
-    from . import load_main_code, main_file
-
     original = spawn._fixup_main_from_path
-    our_main = main_file(exe, manifest)
 
     def fixup_main_from_path(main_path):
-        if manifest.main_kind != "script" or main_path != our_main:
+        if main_loader is None or main_path != main_loader.filename:
             return original(main_path)
         current = sys.modules["__main__"]
         if getattr(current, "__file__", None) == main_path:
@@ -41,30 +38,37 @@ def _install_main_fixup(exe, payload, manifest):
         module.__cached__ = None
         module.__builtins__ = __builtins__
         sys.modules["__main__"] = sys.modules["__mp_main__"] = module
-        exec(load_main_code(payload), module.__dict__)
+        # The code the parent ran, under the script's path (tracebacks name it, and
+        # linecache finds its source by that name, see sources.set_main_loader).
+        exec(main_loader.get_code(), module.__dict__)
         return None
 
     spawn._fixup_main_from_path = fixup_main_from_path
 
 
-def run_child(exe, payload, manifest):
-    """Serve a multiprocessing child invocation; returns like runtime.run()."""
+def run_child(main_loader):
+    """Serve a multiprocessing child invocation; returns like runtime.run().
+
+    The code to run is what python's child runs with `-c`, compiled as "<string>": the
+    frozen form of the command line (`--multiprocessing-fork tracker_fd=5 ...`) is turned
+    back into multiprocessing's own `spawn_main(...)` call, so the child's stack and its
+    tracebacks begin where python's do."""
     try:
-        _install_main_fixup(exe, payload, manifest)
+        _install_main_fixup(main_loader)
         argv = sys.argv
         if argv[1] == "--multiprocessing-fork":
-            kwds = {}
+            kwds = []
             for arg in argv[2:]:
                 name, _, value = arg.partition("=")
-                kwds[name] = None if value == "None" else int(value)
-            from multiprocessing.spawn import spawn_main
-
-            spawn_main(**kwds)
+                if not name.isidentifier():
+                    raise TypeError(f"spawn_main() got an unexpected argument {arg!r}")
+                kwds.append(f"{name}={None if value == 'None' else int(value)!r}")
+            source = ("from multiprocessing.spawn import spawn_main; "
+                      f"spawn_main({', '.join(kwds)})")
         else:
-            code = argv[-1]
+            source = argv[-1]
             sys.argv = ["-c"]
-            exec(compile(code, "<string>", "exec"), sys.modules["__main__"].__dict__)
+        return compile(source, "<string>", "exec"), sys.modules["__main__"].__dict__
     except BaseException as exc:
         exc.__traceback__ = exc.__traceback__.tb_next
         return exc
-    return None

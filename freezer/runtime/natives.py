@@ -180,6 +180,41 @@ class ExtensionFinder:
         return self.exe + "/" + self.loader.manifest.extensions[fullname][0]
 
 
+def ctypes_patches(loader):
+    """What to do once ctypes (and ctypes.util) is imported, for the libraries the program
+    names to ctypes (`dll` records): load them, so that `CDLL("libz.so.1")` finds the loaded
+    copy by its soname as python finds the machine's file, and have find_library("z") give
+    the soname of the carried copy where python's would name the machine's.
+    {module name: function(module)}, for sources.install's watcher."""
+    manifest = loader.manifest
+    if not manifest.dlls:
+        return {}
+
+    def load_all(ctypes_module):
+        for soname, first in manifest.dlls.values():
+            for name in [*first, soname]:
+                if name in manifest.libraries:  # else a boot library, loaded already
+                    try:
+                        loader.load_library(name)
+                    except OSError:
+                        pass  # then CDLL(...) fails as it would where the file is missing
+
+    def patch_util(util):
+        original = util.find_library
+
+        def find_library(name):
+            found = manifest.dlls.get(name)
+            if found is not None and "/" not in name and ".so" not in name:
+                return found[0]
+            return original(name)
+
+        for attr in ("__doc__", "__name__", "__qualname__", "__module__"):
+            setattr(find_library, attr, getattr(original, attr))
+        util.find_library = find_library
+
+    return {"ctypes": load_all, "ctypes.util": patch_util}
+
+
 def install(exe, payload, manifest):
     """Put the extension finder ahead of the path-based finders."""
     loader = NativeLoader(payload, manifest)

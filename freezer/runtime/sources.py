@@ -9,7 +9,8 @@ dict that, asked about a file name it does not hold, finds the imported module c
 it and registers that module's loader as its lazy source, as `linecache.lazycache` does.
 
 Installed when linecache is first imported (most programs never import it), by a finder
-that only watches for that name (and for pkg_resources, see patch_pkg_resources). It
+that only watches for that name (and for inspect, whose getmodule looks a frame's module up
+by that file name, see patch_inspect, and for pkg_resources, see patch_pkg_resources). It
 watches for pkgutil too: pkgutil lists a zip's modules
 from zipimport's directory of the archive, which no longer names the modules of the store
 (runtime/store.py), so its lister for the binary is given them as well.
@@ -18,24 +19,82 @@ from zipimport's directory of the archive, which no longer names the modules of 
 import sys
 
 _MAX_DEPTH = 8  # package nesting tried when matching a file name to a module name
+# The main script's loader (runtime.MainLoader), set at start: a multiprocessing child runs
+# the script again as __mp_main__, with no __loader__ (runpy.run_path gives it none), and
+# python's linecache then reads the file by its name; this finds the bundled source.
+_main_loader = None
+
+
+def set_main_loader(loader):
+    global _main_loader
+    _main_loader = loader
+
+
+def _candidates(filename):
+    """(name, module) of the imported modules that may have been compiled from `filename`:
+    those whose dotted name is a tail of its path, the longest first."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__file__", None) == filename:
+        return [("__main__", main)]
+    parts = filename[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    candidates = []
+    for depth in range(min(len(parts), _MAX_DEPTH), 0, -1):
+        name = ".".join(parts[-depth:])
+        module = sys.modules.get(name)
+        if module is not None:
+            candidates.append((name, module))
+    return candidates
+
+
+def module_compiled_from(filename):
+    """The imported module whose code was compiled from `filename`, or None.
+
+    A bundled module's code keeps the file name it was compiled from (a frame's, a code
+    object's co_filename), while its `__file__` is in the binary; under python the two are
+    one file, which is how inspect.getmodule finds a frame's module. Its loader's code
+    tells: only a module whose code has that very file name is the one."""
+    if not filename.endswith(".py") or filename.startswith("<"):
+        return None
+    for name, module in _candidates(filename):
+        get_code = getattr(getattr(module, "__loader__", None), "get_code", None)
+        try:
+            code = get_code(name) if get_code is not None else None
+        except Exception:  # a loader that cannot give it: not ours to judge
+            continue
+        if code is not None and code.co_filename == filename:
+            return module
+    return None
+
+
+def patch_inspect(inspect):
+    """inspect.getmodule of a frame, code object or traceback of a bundled module: the
+    module, found by the compiled-in file name (module_compiled_from) where inspect's own
+    lookup by `__file__` finds none; getsourcefile and the rest ask getmodule."""
+    original = inspect.getmodule
+
+    def getmodule(object, _filename=None):
+        module = original(object, _filename)
+        if module is None:
+            try:
+                filename = inspect.getfile(object)
+            except TypeError:
+                return None
+            module = module_compiled_from(filename) if isinstance(filename, str) else None
+        return module
+
+    for attr in ("__doc__", "__name__", "__qualname__", "__module__"):
+        setattr(getmodule, attr, getattr(original, attr))
+    getmodule.__wrapped__ = original
+    inspect.getmodule = getmodule
 
 
 def _source_getter(filename):
     """A function returning the source of the imported module compiled from `filename`."""
-    main = sys.modules.get("__main__")
-    if main is not None and getattr(main, "__file__", None) == filename:
-        candidates = [("__main__", main)]
-    else:
-        parts = filename[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts.pop()
-        candidates = []
-        for depth in range(min(len(parts), _MAX_DEPTH), 0, -1):
-            name = ".".join(parts[-depth:])
-            module = sys.modules.get(name)
-            if module is not None:
-                candidates.append((name, module))
-    for name, module in candidates:
+    if _main_loader is not None and _main_loader.filename == filename:
+        return _main_loader.get_source
+    for name, module in _candidates(filename):
         loader = getattr(module, "__loader__", None)
         get_source = getattr(loader, "get_source", None)
         if get_source is not None:
@@ -160,7 +219,7 @@ class ImportWatcher:
             sys.meta_path.remove(self)
         from _frozen_importlib import _find_spec
 
-        spec = _find_spec(fullname, None)
+        spec = _find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
             modern = hasattr(spec.loader, "exec_module")
             spec.loader = (_Patched if modern else _PatchedLegacy)(spec.loader, patch_module)
@@ -190,10 +249,13 @@ def patch_pkg_resources(pkg_resources, exe):
             working_set.add(dist, exe)
 
 
-def install(finder):
-    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
-    patches = {"linecache": patch, "pkgutil": lambda module: patch_pkgutil(module, finder),
+def install(finder, more=None):
+    """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list; `more`:
+    other modules to patch once imported ({name: function(module)})."""
+    patches = {"linecache": patch, "inspect": patch_inspect,
+               "pkgutil": lambda module: patch_pkgutil(module, finder),
                "pkg_resources": lambda module: patch_pkg_resources(module, finder.exe)}
+    patches.update(more or {})
     for name in list(patches):
         if name in sys.modules:
             patches.pop(name)(sys.modules[name])

@@ -180,7 +180,15 @@ class TreeFinder:
         from _frozen_importlib_external import PathFinder
 
         _hook_trees(directory.rpartition("/")[0] + "/")
-        return PathFinder.find_spec(fullname, [directory])
+        spec = PathFinder.find_spec(fullname, [directory])
+        locations = getattr(spec, "submodule_search_locations", None)
+        if hasattr(locations, "_path_finder"):
+            # A namespace package: its path is computed again from sys.path (the binary)
+            # when sys.path changes or importlib.invalidate_caches() runs, and would then
+            # name the payload's directory, not this tree's. Under python it is found again
+            # where it lives, so here it is looked for in the tree.
+            locations._path_finder = lambda name, parent: PathFinder._get_spec(name, [directory])
+        return spec
 
     def unpack(self, key):
         directory = self._unpacked(key, tree_base())

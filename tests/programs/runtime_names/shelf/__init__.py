@@ -1,0 +1,1 @@
+"""A package whose `extern` subpackage maps names onto its bundled copies."""

@@ -1,0 +1,3 @@
+"""The stand-alone copy."""
+
+from .mod import which  # noqa: F401

@@ -1,0 +1,3 @@
+"""The vendored copy."""
+
+from .mod import which  # noqa: F401

@@ -1,0 +1,2 @@
+def which() -> str:
+    return "vendored " + __name__
