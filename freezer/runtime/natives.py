@@ -196,8 +196,12 @@ def ctypes_patches(loader):
                 if name in manifest.libraries:  # else a boot library, loaded already
                     try:
                         loader.load_library(name)
-                    except OSError:
-                        pass  # then CDLL(...) fails as it would where the file is missing
+                    except (ImportError, OSError):
+                        # The bootloader's dlopen raises ImportError (a library needing a
+                        # newer glibc than this system's), unpacking OSError: neither may
+                        # fail `import ctypes`, which succeeds under python; CDLL(...) then
+                        # fails as it would where the file cannot be loaded.
+                        pass
 
     def patch_util(util):
         original = util.find_library
