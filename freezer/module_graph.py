@@ -372,8 +372,10 @@ class ModuleGraph:
                 parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
                 # Below a module that is not a package, only that module's own code, run
                 # first, can make the name importable (os puts os.path in sys.modules): it
-                # is bundled, so the frozen program succeeds or fails as python does.
-                if not self.excluded(sub) and not (parent and parent.search_locations is None):
+                # is bundled, so the frozen program succeeds or fails as python does. Not
+                # for a request, which asks the build to carry a file of that name.
+                below_module = parent is not None and parent.search_locations is None
+                if not self.excluded(sub) and (request or not below_module):
                     self.problems.append(Problem(sub, importer, lineno, fatal, program,
                                                  request=request))
                 return False
@@ -881,9 +883,13 @@ class ModuleGraph:
                      and self.modules[m].origin == "program"), None)
 
     def fatal_problems(self) -> list[Problem]:
+        """Missing modules that stop the build. An import that a registering module may
+        satisfy at run time is left to python (see warnings); a command-line request is
+        not: it asks for a file to carry, and no code of the program's can make one."""
         return [p for p in self.problems
                 if p.fatal and (p.text or (p.module not in self.modules
-                                           and self._registrar_for(p.module) is None))]
+                                           and (p.request
+                                                or self._registrar_for(p.module) is None)))]
 
     def warnings(self) -> list[str]:
         """Imports of the program's own code that are not there, but may be at run time
@@ -894,7 +900,7 @@ class ModuleGraph:
                 continue
             if not p.fatal:
                 found.add(p.message() + " (optional import, left out)")
-            elif (registrar := self._registrar_for(p.module)) is not None:
+            elif not p.request and (registrar := self._registrar_for(p.module)) is not None:
                 shown = self.display_name(self.modules[registrar])
                 found.add(p.message() + f" (left to run time: {shown}"
                           " changes sys.path, sys.modules or the import finders)")

@@ -118,3 +118,20 @@ def test_missing_requested_module_names_the_request(tmp_path: Path, argv: list[s
     the option and its value (it read `--include-module:0: cannot find module`)."""
     assert refused(tmp_path, [*argv, "-o", "x", "--python", sys.executable]) == \
         f"freeze: error: {expected}"
+
+
+@pytest.mark.parametrize(("module", "missing"), [("fzt_nosuch", "fzt_nosuch"),
+                                                 ("os.fzt_nosuch", "os.fzt_nosuch")])
+def test_missing_requested_module_is_refused_whatever_the_code_does(
+        tmp_path: Path, module: str, missing: str) -> None:
+    """A program whose code changes sys.path may make a missing import importable at run
+    time, and `import os.x` is os's own code's to answer, so such imports are left to
+    python; a module asked for on the command line is a file the build must carry, and
+    its absence is still the error."""
+    (tmp_path / "app.py").write_text("import sys\nsys.path.append('plugins')\nprint('hi')\n")
+    done = run_freezer(["app.py", "--include-module", module, "-o", "x",
+                        "--python", sys.executable], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"freeze: error: --include-module {module}: cannot find module {missing}"]
+    assert not (tmp_path / "x").exists()
