@@ -31,6 +31,22 @@ def test_directory_runs_as_python_runs_it(target: Target, tmp_path: Path,
     assert_same_behaviour(frozen, plain, [str(PROGRAM), plain.cwd])
 
 
+@pytest.mark.usefixtures("sandbox_ready")
+def test_directory_multiprocessing_children_as_python_runs_them(target: Target,
+                                                                 tmp_path: Path) -> None:
+    """spawn and forkserver children of `python DIR` do not run `__main__.py` again (its
+    spec is named `__main__`): the frozen children must not either, and find the sibling
+    module's functions the parent hands them."""
+    program = PROGRAMS / "dirmproc"
+    plain = run_plain(target.path, ["mpapp"], program_dir=program, workdir=tmp_path / "plain",
+                      timeout=180)
+    assert plain.returncode == 0, plain.describe()
+    assert "spawn child's main ('__main__', False, False)" in plain.out, plain.describe()
+    binary = freeze(program, target, entry=["mpapp"], name="mpapp")
+    frozen = run_sandboxed(binary, [], timeout=180)
+    assert_same_behaviour(frozen, plain, [str(program), plain.cwd])
+
+
 def test_directory_zipapp_runs_as_python_runs_it(target: Target, tmp_path: Path) -> None:
     plain = run_plain(target.path, ["myapp", "x"], program_dir=PROGRAM,
                       workdir=tmp_path / "plain")

@@ -6,7 +6,8 @@ freezer/runtime_formats.py). Plain text, one record per line, fields separated b
 a field that may hold spaces (a file name) is always the last of its line, and no field holds
 a newline. Records, in the order the build writes them:
 
-    main KIND ARG              the entry point: `script app.py` or `module pkg.mod`
+    main KIND ARG              the entry point: `script app.py`, `module pkg.mod`, or
+                               `directory __main__.py` (freeze DIR, run as python DIR)
     ext NAME ENTRY SHA LIBS SIZE   an extension module: its zip entry (zstd), the SHA-256
                                and size of the file once unpacked, the libraries to load
                                first (LIB,LIB or -)
