@@ -30,10 +30,13 @@ class EntryPoint:
     path: Path | None = None
     module: str = ""
     func: str = ""
+    # `freeze DIR`: the script is DIR/__main__.py run as `python DIR` runs it, which differs
+    # from `python DIR/__main__.py` only in `__main__`'s spec (see runtime/__init__.py).
+    directory: bool = False
 
     def request(self, display: str) -> dict:
         if self.kind == "script":
-            return {"kind": "script", "path": str(self.path)}
+            return {"kind": "script", "path": str(self.path), "directory": self.directory}
         return {"kind": self.kind, "module": self.module, "func": self.func, "display": display}
 
 
@@ -79,6 +82,9 @@ class Analysis:
     dropped: list[str] = field(default_factory=list)
     # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
     floor: Floor | None = None
+    # How many modules the output holds where that is not len(modules): a .pyz carries the
+    # program's and its distributions' modules only, the target Python has the stdlib.
+    held: int | None = None
 
 
 def clean_env() -> dict[str, str]:

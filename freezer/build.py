@@ -26,7 +26,7 @@ from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
 from freezer.errors import STOP_SIGNALS, FreezeError
 from freezer.glibc import Floor, Version, floor_of
-from freezer.native_deps import find_library, in_root, needed_libraries, system_dirs
+from freezer.native_deps import find_library, needed_libraries, system_dirs
 from freezer.payload import write_executable
 from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
 from freezer.platforms import Platform, host
@@ -424,14 +424,10 @@ def program_search_path(opts: BuildOptions) -> list[str]:
 
 
 def target_bootloader(opts: BuildOptions, target: dict, cache: Path) -> Path:
-    """The bootloader for the target: built here by the C compiler for this machine's own
-    python, by zig for another machine's, against the root's headers."""
-    if not opts.root:
-        return bootloader_for(target["include"], target["version"], cache)
-    toolchain = [sys.executable, "-m", "ziglang", "cc", "-target",
-                 f"{opts.platform.zig_target}.2.28"]
-    return bootloader_for(in_root(target["include"], opts.root), target["version"], cache,
-                          toolchain=toolchain, sysroot=opts.root)
+    """The bootloader for the target's CPython version and platform: built here by zig for
+    any platform (no headers of the target needed, see freezer/bootloader), or by the
+    system's cc for this machine where FREEZER_TOOLCHAIN=cc says so."""
+    return bootloader_for(target["version"], cache, target=opts.platform.name)
 
 
 def glibc_floor(boot: Path, plan: BundlePlan) -> Floor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -28,22 +29,119 @@ from freezer.target_root import check_root, launcher, root_python
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
+USAGE = "freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT"
+WHAT_TO_DO = ("nothing to freeze: give a script (freeze app.py -o app), -m MODULE or "
+              "MODULE:FUNCTION, and the output with -o OUT; freeze --help lists the options")
+
+# PyInstaller's options a user is likely to type from habit, and what freezer does instead.
+# argparse would say only "unrecognized arguments", which leaves the user to read --help
+# and guess which of freezer's options is the one they meant.
+_ONE_FILE = "freezer always makes one file, so it is not needed"
+_ONE_DIR = "freezer makes one file only (-o OUT), or a zipapp (-o OUT.pyz)"
+_COLLECT = "freezer's is --collect PACKAGE (every submodule and data file of it)"
+_PATHS = "freezer's is --path DIR (repeatable)"
+_CONFIRM = "not needed, as freezer replaces the output without asking"
+_CONSOLE = "not needed, as a Linux executable has no console window"
+_ICON = "a Linux executable carries no icon (a .desktop file names one)"
+_UPX = "not needed, as freezer compresses native files with zstd"
+_ARCH = "freezer's is --target linux-x86_64 or --target linux-aarch64"
+PYINSTALLER = {
+    "--onefile": _ONE_FILE, "-F": _ONE_FILE,
+    "--onedir": _ONE_DIR, "-D": _ONE_DIR,
+    "--name": "freezer's is -o NAME, the output file", "-n": "freezer's is -o NAME",
+    "--distpath": "freezer's is -o DIR/NAME",
+    "--workpath": "not needed, as freezer keeps its build cache in ~/.cache/freezer (or "
+                  "FREEZER_CACHE_DIR)",
+    "--specpath": "freezer has no spec file; its hints go in [tool.freezer] of pyproject.toml",
+    "--hidden-import": "freezer's is --include-module MODULE",
+    "--hiddenimport": "freezer's is --include-module MODULE",
+    "--collect-all": _COLLECT, "--collect-submodules": _COLLECT, "--collect-data": _COLLECT,
+    "--collect-datas": _COLLECT, "--collect-binaries": _COLLECT,
+    "--add-binary": "freezer's is --add-data SRC:DEST, which takes native files too",
+    "--paths": _PATHS, "-p": _PATHS,
+    "--noconfirm": _CONFIRM, "-y": _CONFIRM,
+    "--clean": "not needed, as freezer's cache is keyed by content and never goes stale",
+    "--windowed": _CONSOLE, "--noconsole": _CONSOLE, "-w": _CONSOLE,
+    "--console": _CONSOLE, "--nowindowed": _CONSOLE,
+    "--icon": _ICON, "-i": _ICON,
+    "--strip": "not needed, as freezer strips the interpreter's and the system's libraries "
+               "itself",
+    "--noupx": _UPX, "--upx-dir": _UPX,
+    "--log-level": "freezer's is -q (errors only)",
+    "--target-architecture": _ARCH, "--target-arch": _ARCH,
+    "--additional-hooks-dir": "freezer has no hooks; give what one would with "
+                              "--include-module, --collect or --add-data",
+}
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise FreezeError(message)
 
 
+def check_option_names(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Refuse an unknown option before argparse sees it, naming what was meant.
+
+    argparse reports a typo badly and differently by version: `--ouput x` left -o missing,
+    so the line was "-o/--output required"; `--exlude-module m app.py` took app.py as part
+    of the unrecognized arguments; its prefix matching changed between 3.9 and 3.13 (and
+    3.14 adds suggestions of its own). So freezer takes only exact option names (the parser
+    has allow_abbrev=False: an abbreviation that works today would break when an option is
+    added) and looks each one up itself: PyInstaller's names get freezer's equivalent, a
+    near miss gets "did you mean", difflib over the parser's own option strings.
+    """
+    takes_value = {name for action in parser._actions if action.nargs != 0
+                   for name in action.option_strings}
+    known = {name for action in parser._actions for name in action.option_strings}
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return
+        if not word.startswith("-") or word == "-":
+            continue
+        if word.startswith("--"):
+            name = word.partition("=")[0]
+        else:
+            name = word[:2]  # a short option, its value possibly attached (-oapp)
+        if name in known:
+            if name in takes_value and name == word:
+                next(words, None)  # its value, which may itself start with "-"
+            continue
+        raise FreezeError(unknown_option(name, sorted(known)))
+
+
+def unknown_option(name: str, known: list[str]) -> str:
+    """The one line for an option freezer does not have."""
+    if name in PYINSTALLER:
+        return f"{name} is PyInstaller's option: {PYINSTALLER[name]}"
+    longs = [k for k in known if k.startswith("--")]
+    # An abbreviation of one option (`--exclude`), else a misspelling of one.
+    close = [k for k in longs if k.startswith(name)] if name.startswith("--") else []
+    if len(close) != 1:
+        close = difflib.get_close_matches(name, longs, n=1, cutoff=0.75)
+    if close:
+        return f"unknown option {name} (did you mean {close[0]}?)"
+    theirs = difflib.get_close_matches(name, [k for k in PYINSTALLER if k.startswith("--")],
+                                       n=1, cutoff=0.8)
+    if theirs:  # PyInstaller's option, misspelt (--hidden-imports)
+        return (f"unknown option {name} (PyInstaller's {theirs[0]}? "
+                f"{PYINSTALLER[theirs[0]]})")
+    return f"unknown option {name} (freeze --help lists the options)"
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="freeze",
+        usage=USAGE,
+        allow_abbrev=False,
         description="Turn a Python program into one standalone executable (or a .pyz).",
         epilog="Examples: freeze app.py -o app | freeze -m mypkg -o tool | "
                "freeze mypkg.cli:main -o tool | freeze app.py -o app.pyz. "
                "The same hints can go in [tool.freezer] of the program's pyproject.toml.",
     )
     p.add_argument("program", nargs="?",
-                   help="the script to freeze (app.py), or MODULE:FUNCTION to call")
+                   help="the script to freeze (app.py), a directory with __main__.py, or "
+                        "MODULE:FUNCTION to call")
     p.add_argument("-m", dest="module", metavar="MODULE",
                    help="freeze a module or package run as `python -m MODULE`")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -101,7 +199,25 @@ def entry_from_args(args: argparse.Namespace) -> EntryPoint:
     if _FUNC_ENTRY.match(args.program) and not os.path.exists(args.program):
         module, func = args.program.split(":")
         return EntryPoint("func", module=module, func=func)
+    if os.path.isdir(args.program):
+        return directory_entry(args.program)
     return EntryPoint("script", path=Path(args.program).absolute())
+
+
+def directory_entry(directory: str) -> EntryPoint:
+    """`freeze DIR`: what `python DIR` runs, DIR's `__main__.py`, with DIR as sys.path[0].
+
+    That is the script entry of DIR/__main__.py as it stands: a script's directory is
+    where the analysis looks for the program's own modules first (build.py's search path)
+    and where the pyproject.toml search starts, as DIR is for python. Without one, the line
+    is python's own refusal, and the two entries that do take a directory's code.
+    """
+    main = Path(directory) / "__main__.py"
+    if not main.is_file():
+        raise FreezeError(f"can't find '__main__' module in '{directory}' (as python "
+                          f"{directory} would say): give a script in it, or a package "
+                          "with -m PACKAGE")
+    return EntryPoint("script", path=main.absolute(), directory=True)
 
 
 def check_names(args: argparse.Namespace) -> None:
@@ -206,9 +322,16 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
     )
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line, every option name checked first (check_option_names)."""
+    parser = make_parser()
+    check_option_names(parser, argv)
+    return parser.parse_args(argv)
+
+
 def options_from_argv(argv: list[str]) -> BuildOptions:
     """What a `freeze ARGV` would build, without building it (for tests and tools)."""
-    return options_from_args(make_parser().parse_args(argv))
+    return options_from_args(parse(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,8 +361,14 @@ def run(argv: list[str] | None = None) -> int:
     """Parse, build, report. A stop signal's Interrupted (or a KeyboardInterrupt) goes up to
     the caller, and so does any error raised while one is being handled (see
     errors.interruption)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        # What a first try at the command needs: its shape and the one next step, as
+        # python's own tools print (argparse's full usage would list every option).
+        print(f"usage: {USAGE}\nfreeze: error: {WHAT_TO_DO}", file=sys.stderr)
+        return 2
     try:
-        args = make_parser().parse_args(argv)
+        args = parse(argv)
         opts = options_from_args(args)
         analysis = build(opts)
     except (FreezeError, BootloaderError) as e:
@@ -261,7 +390,8 @@ def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> 
               f"modules the analysis did not see imported: {', '.join(analysis.dropped)}",
               file=sys.stderr)
     size = opts.output.stat().st_size / 1e6
-    print(f"freeze: wrote {args.output} ({size:.1f} MB, {len(analysis.modules)} modules, "
+    held = len(analysis.modules) if analysis.held is None else analysis.held
+    print(f"freeze: wrote {args.output} ({size:.1f} MB, {held} module{'s' * (held != 1)}, "
           f"CPython {analysis.target['version']})", file=sys.stderr)
     floor = analysis.floor.summary() if analysis.floor else None
     if floor:

@@ -94,6 +94,10 @@ def parse_add_data(spec: str, base: Path) -> tuple[Path, str]:
     Raises ValueError with the reason (the caller knows which option or key to name).
     """
     src_text, sep, dest = spec.rpartition(":")
+    if not sep and ";" in spec and not (base / spec).exists():
+        # PyInstaller's form on Windows, or of its versions before 6.0 (SRC;DEST).
+        raise ValueError("separate SRC and DEST with ':' (SRC:DEST), not ';' as PyInstaller "
+                         "does on Windows")
     if not sep:
         src_text, dest = spec, ""
     if not src_text:
@@ -110,6 +114,11 @@ def parse_add_data(spec: str, base: Path) -> tuple[Path, str]:
     if dest.startswith("/"):
         raise ValueError(f"destination {dest}: must be relative to the bundle, not absolute")
     parts = dest.split("/")
+    if dest == ".":
+        # PyInstaller's DEST is a directory, "." its top; freezer's names the file itself.
+        raise ValueError("destination .: DEST is the path SRC gets in the bundle; give SRC "
+                         "alone to put it at the top under its own name (PyInstaller's "
+                         "SRC:. is freezer's SRC)")
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"destination {dest}: no empty, '.' or '..' parts allowed")
     return src, str(PurePosixPath(*parts))

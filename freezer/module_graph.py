@@ -147,9 +147,16 @@ class Problem:
     program: bool = False  # imported by the program's own code (worth a warning if optional)
 
     text: str = ""  # a message of its own (a distribution that cannot be bundled)
+    # The command-line words that asked for it (`--include-module a.b`, `-m app`), where no
+    # file and line did: `--include-module:0:` read as a file name.
+    request: str = ""
 
     def message(self) -> str:
-        return self.text or f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
+        if self.text:
+            return self.text
+        if self.request:
+            return f"{self.request}: cannot find module {self.module}"
+        return f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
 
 
 def is_pattern(exclude: str) -> bool:
@@ -331,7 +338,7 @@ class ModuleGraph:
     # -- walk ---------------------------------------------------------------------------------
 
     def add(self, name: str, importer: str = "", lineno: int = 0, fatal: bool = True,
-            program: bool = True, pruning: bool | None = None) -> bool:
+            program: bool = True, pruning: bool | None = None, request: str = "") -> bool:
         """Include `name`, its parents and everything they import; False if it was not found.
 
         `pruning`: apply the stdlib's hot-set rules (default: for imports not made by the
@@ -343,6 +350,9 @@ class ModuleGraph:
         python, run from the same environment, would find what they import, so the frozen
         program must. A distribution's test suites (`tests`/`test` subpackages) come only
         once bundled code imports them, and their own imports are not followed.
+
+        `request`: the command-line words that asked for `name`, which a missing module's
+        error names instead of a file and line.
         """
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
@@ -354,7 +364,8 @@ class ModuleGraph:
             mod = self.find(sub)
             if mod is None:
                 if not self.excluded(sub):
-                    self.problems.append(Problem(sub, importer, lineno, fatal, program))
+                    self.problems.append(Problem(sub, importer, lineno, fatal, program,
+                                                 request=request))
                 return False
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
@@ -670,7 +681,7 @@ class ModuleGraph:
 
     def collect(self, name: str) -> None:
         """--collect: the package with every submodule found in its directories."""
-        if not self.add(name, "--collect", 0):
+        if not self.add(name, "--collect", 0, request=f"--collect {name}"):
             return
         mod = self.modules[name]
         for location in mod.search_locations or ():

@@ -97,13 +97,23 @@ class NativeStore:
         # This machine's binutils strip only its own architecture's files. Another's come
         # from a distribution's packages or wheels, which are stripped already.
         self.strip = None if foreign else shutil.which("strip")
+        # Set once a file that would have been stripped was bundled as it is, strip being
+        # missing: the build says so in one warning (libpython is then ~4 times the size),
+        # where it used to go on without a word. Never for another machine's files, which
+        # are not stripped on purpose.
+        self.warning: str | None = None
+        self._foreign = foreign
         # One build asks for the same file more than once (a tree's extension modules).
         self._done: dict[str, tuple[str, str]] = {}
 
     def get(self, path: str) -> tuple[str, str]:
         """(stripped copy, its SHA-256) of the native file `path`."""
         st = os.stat(path)
-        strip = self.strip if _strippable(path) else None
+        strippable = _strippable(path)
+        strip = self.strip if strippable else None
+        if strippable and strip is None and not self._foreign:
+            self.warning = ("binutils strip not found: native files are bundled unstripped, "
+                            "and the output is larger (install binutils)")
         ident = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{strip}"
         if ident in self._done:
             return self._done[ident]
@@ -164,10 +174,26 @@ def libpython_path(target: dict) -> str:
     for d in (libdir, os.path.join(libdir, target["multiarch"])):
         if d and os.path.isfile(os.path.join(d, name)):
             return os.path.join(d, name)
-    raise FreezeError(
-        f"Python {target['version']} at {target['executable']} has no shared libpython "
-        f"({name}); freezer needs a CPython built with --enable-shared"
-    )
+    raise FreezeError(_no_libpython(target, name, libdir))
+
+
+def _no_libpython(target: dict, name: str, libdir: str) -> str:
+    """Why there is no libpython to bundle, and what to do.
+
+    Debian's /usr/bin/python3.X is a shared build whose libpython is a package of its own
+    (libpython3.X), not installed with python3.X: sysconfig names the shared library
+    (INSTSONAME) and it is missing. "Not built with --enable-shared" sent such users off to
+    build a Python they did not need. A build that is not shared names a static library.
+    """
+    executable = target["executable"]
+    minor = ".".join(target["version"].split(".")[:2])
+    if re.fullmatch(r"/usr/bin/python3(\.\d+)?", executable) and ".so" in name:
+        package = f"libpython{minor}"
+        where = f" into the runtime root {target['root']}" if target.get("root") else ""
+        return (f"Python {target['version']} at {executable} has no {name} in {libdir}: "
+                f"install {package}{where} (apt-get install {package})")
+    return (f"Python {target['version']} at {executable} has no shared libpython ({name}); "
+            "freezer needs a CPython built with --enable-shared")
 
 
 def tree_names(archive: str, cache_tag: str, has_source: bool) -> tuple[str, str | None]:
@@ -354,6 +380,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
     if plan.frozen:
         plan.add(Entry(module_store.FROZEN_ENTRY, data=module_store.frozen_blob(plan.frozen)))
     _add_package_dirs(plan)
+    if store.warning:
+        analysis.warnings.append(store.warning)
     return plan
 
 

@@ -56,6 +56,7 @@ def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
         warnings.append(f"left out of the .pyz, as they hold native code: {', '.join(left_out)}"
                         " (install them where the .pyz runs)")
     dist_infos = {d.dist_info for d in analysis.dists if d.name in left_out}
+    analysis.held = 0
     for mod in analysis.modules:
         if mod.origin not in ("program", "thirdparty") or mod.dist in left_out:
             continue
@@ -63,6 +64,7 @@ def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
             source = _pure_twin(mod.source)
             files[mod.archive.rpartition("/")[0] + "/" * ("/" in mod.archive)
                   + source.name] = source.read_bytes()
+            analysis.held += 1
             continue
         if mod.kind == "extension":
             owner = f"distribution '{mod.dist}'" if mod.dist else mod.source
@@ -70,6 +72,7 @@ def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
                               "an extension module (build a native executable instead)")
         if mod.kind in ("source", "package"):
             files[mod.archive[:-1]] = Path(mod.source).read_bytes()  # .pyc -> .py
+            analysis.held += 1
     for archive, source in analysis.data.items():
         if archive.split("/")[0] in dist_infos or analysis.data_dist.get(archive) in left_out:
             continue

@@ -160,15 +160,18 @@ def entry_code(request: dict, graph: ModuleGraph) -> tuple[str, str, bytes, str]
         display = os.path.basename(path)
         graph.add_source("__main__", path, display)
         with open(path, "rb") as f:
-            return "script", display, f.read(), display
+            # A directory's __main__.py runs as a script with a spec (runtime/__init__.py).
+            kind = "directory" if entry.get("directory") else "script"
+            return kind, display, f.read(), display
     name = entry["module"]
-    graph.add(name, "command line", 0)
+    func = entry["func"]
+    request = f"-m {name}" if entry["kind"] == "module" else f"{name}:{func}"
+    graph.add(name, "command line", 0, request=request)
     if entry["kind"] == "module":
         mod = graph.find(name)
         if mod is not None and mod.search_locations is not None:
-            graph.add(name + ".__main__", "command line", 0)
+            graph.add(name + ".__main__", "command line", 0, request=request)
         return "module", name, b"", ""
-    func = entry["func"]
     display = entry["display"]
     source = (f"import sys\nfrom {name} import {func.split('.')[0]}\n"
               f"sys.exit({func}())\n").encode()
@@ -254,7 +257,7 @@ def main() -> None:
             # The runtime imports it at start, for source lines (see runtime/sources.py).
             graph.add("warnings", fatal=False, program=False)
         for name in request["include"]:
-            graph.add(name, "--include-module", 0)
+            graph.add(name, "--include-module", 0, request=f"--include-module {name}")
         for name in request.get("collect", ()):
             graph.collect(name)
         for name in request.get("traced", ()):
@@ -272,7 +275,7 @@ def main() -> None:
             # an extension module in most builds; a --pruned build with nothing to inflate
             # stores everything and carries zlib only if the program imports it.
             graph.add("zlib", fatal=False, program=False)
-        main_pyc = compiler.pyc(None, display, source) if kind == "script" else None
+        main_pyc = compiler.pyc(None, display, source) if kind != "module" else None
     except SyntaxError as e:
         reply["fatal"] = f"{e.filename}:{e.lineno}: syntax error: {e.msg}"
         print(json.dumps(reply))

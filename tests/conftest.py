@@ -30,6 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 TOOL_SOURCE = REPO / "freezer"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 BINARY_CACHE = Path.home() / ".cache" / "freezer-tests" / "binaries"
+# zig's own cache (glibc stubs, objects), shared by the many builds of the suite that each
+# start from an empty FREEZER_CACHE_DIR; the tool keeps it in its cache unless this is set.
+os.environ.setdefault("ZIG_GLOBAL_CACHE_DIR",
+                      str(Path.home() / ".cache" / "freezer-tests" / "zig"))
 # Binaries are grouped by the tool's source hash; the groups of this many other tool versions,
 # the most recently used, are kept (for other work trees testing them), older ones deleted.
 KEEP_OTHER_TOOL_VERSIONS = 3

@@ -588,7 +588,8 @@ def _bad_script(project: Path, kind: str) -> list[str]:
 @pytest.mark.parametrize(("kind", "says"), [
     ("nul", "freeze: error: app.py:2: syntax error: source code cannot contain null bytes"),
     ("bad-utf8", "freeze: error: app.py:1: syntax error: (unicode error) 'utf-8' codec"),
-    ("directory", "freeze: error: {script}: is a directory, not a script"),
+    ("directory", "freeze: error: can't find '__main__' module in 'app.py' (as python app.py "
+                  "would say): give a script in it, or a package with -m PACKAGE"),
     ("missing", "freeze: error: {script}: no such file"),
     ("fifo", "freeze: error: {script}: not a regular file"),
     ("unreadable", "freeze: error: {script}: cannot read it (Permission denied)"),

@@ -1,9 +1,12 @@
-"""Builds the native bootloader (boot.c) for one target CPython, and knows the cache location.
+"""Builds the native bootloader (boot.c) for one target CPython and platform, and knows the
+cache location.
 
 The bootloader is compiled per target CPython because ``PyConfig``'s layout differs between
-versions; it is never linked against libpython (everything is resolved with ``dlsym``), so only
-the headers of the target are needed.  Builds are cached by content, so a second freeze for the
-same target costs nothing and needs no compiler.
+versions; it is never linked against libpython (everything is resolved with ``dlsym``), and
+the layouts it needs are recorded in pylayout.h (see gen_pylayout.py), so no Python.h is
+needed either.  By default it is built with zig (pip's ``ziglang``, see toolchain.py) against
+glibc 2.17, for this machine or another target; builds are cached by content, so a second
+freeze for the same target costs nothing.
 
 libzstd is linked statically (only its decompressor ends up in the binary, some 200 KB): the
 boot libraries are stored zstd-compressed (libpython shrinks from ~6 MB to ~1.6 MB), and the
@@ -12,22 +15,28 @@ frozen program must not depend on a libzstd being installed where it runs.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import pwd
+import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 from freezer import build_cache
+from freezer.bootloader import toolchain
+from freezer.bootloader.toolchain import TARGETS, ToolchainError, host_target
 
-__all__ = ["BootloaderError", "bootloader_for", "cache_root"]
+__all__ = ["TARGETS", "BootloaderError", "bootloader_for", "cache_root", "host_target"]
 
-BOOT_C = Path(__file__).with_name("boot.c")
+HERE = Path(__file__).resolve().parent
+BOOT_C = HERE / "boot.c"
+# Everything boot.c includes from this directory: part of every bootloader's cache key.
+OWN_HEADERS = (HERE / "pyabi.h", HERE / "pylayout.h")
 # -pthread: the first start hashes libpython on a second thread while it is decompressed.
-CFLAGS = ["-O2", "-s", "-pthread", "-Wl,--gc-sections"]
+# -fPIE -pie: the code stays mapped for the life of the program, so it is placed at random as
+# a distribution's compiler does by default (zig's default is a fixed address).
+CFLAGS = ["-O2", "-s", "-pthread", "-fPIE", "-pie", "-Wl,--gc-sections"]
 LIBS = ["-ldl"]
 
 
@@ -63,27 +72,48 @@ def cache_root() -> Path:
     return Path(home) / ".cache" / "freezer"
 
 
-def bootloader_for(include_dir: str, version: str, cache_root: Path,
-                   toolchain: list[str] | None = None, sysroot: str = "") -> Path:
-    """Return the path of a bootloader built for the CPython whose headers are in include_dir.
+def supported_versions() -> list[str]:
+    """The CPython versions pylayout.h has a layout for ("3.9", ...)."""
+    text = (HERE / "pylayout.h").read_text()
+    return [f"3.{m}" for m in re.findall(r"FREEZER_PY_MINOR == (\d+)", text)]
 
-    ``version`` (e.g. ``"3.12"``) only names the target in messages and the cache key.  The
-    result is cached under ``<cache_root>/build/bootloader/<key>/boot``, where the key covers
-    everything the binary depends on: boot.c, the include directory and its pyconfig.h and
-    patchlevel.h, the version and the compiler.  The cache's rules are build_cache's: a cached
-    bootloader is used only if its content still has the SHA-256 recorded when it was built
-    (any other is built again and replaced: it goes into every binary), and a new one is
-    written to a temporary file and renamed into place, so concurrent builds are safe.
+
+def bootloader_for(version: str, cache_root: Path, *, target: str | None = None,
+                   toolchain_kind: str | None = None) -> Path:
+    """Return the path of a bootloader for CPython `version` (``"3.12"``, ``"3.12.1"``) on
+    `target`.
+
+    ``target`` is ``"linux-x86_64"`` or ``"linux-aarch64"`` (default: this machine);
+    ``toolchain_kind`` is ``"zig"`` or ``"cc"`` (default: ``$FREEZER_TOOLCHAIN``, else zig;
+    cc builds for this machine only).  The result is cached under
+    ``<cache_root>/build/bootloader/<key>/boot``, where the key covers everything the binary
+    depends on: boot.c and its own headers, the version, the target, the toolchain (its
+    kind, command and version) with its flags, and the libzstd.a linked.  The cache's rules
+    are build_cache's: a cached bootloader is used only if its content still has the
+    SHA-256 recorded when it was built (any other is built again and replaced: it goes into
+    every binary), and a new one is written to a temporary file and renamed into place, so
+    concurrent builds are safe.
     """
-    compiler = toolchain or _compiler()
-    include = Path(include_dir)
-    if not (include / "Python.h").is_file():
+    minor = ".".join(version.split(".")[:2])
+    if minor not in supported_versions():
+        raise BootloaderError(f"no bootloader for Python {version}: freezer supports "
+                              f"{', '.join(supported_versions())}")
+    try:
+        tc = toolchain.select(target, toolchain_kind)
+        zstd = toolchain.libzstd(tc, cache_root)
+    except ToolchainError as exc:
+        raise BootloaderError(str(exc)) from None
+    except OSError as exc:
         raise BootloaderError(
-            f"Python {version} headers not found in {include_dir}: install them "
-            f"(e.g. apt-get install python{version}-dev, or a Python built with its headers)"
-        )
-    libzstd = _static_libzstd(compiler, sysroot)
-    key = _cache_key(include, version, compiler, libzstd)
+            f"cannot write to the cache {cache_root} ({exc.strerror or exc}): "
+            "set FREEZER_CACHE_DIR to a writable directory"
+        ) from None
+    flags = [*tc.target_flags(), *CFLAGS, f"-DFREEZER_PY_MINOR={minor.split('.')[1]}"]
+    # zstd.h's directory is in the cache: its content is in zstd.identity, and the key must
+    # not change with the cache's path (a moved cache still holds the same bootloaders).
+    key = _cache_key(version, tc, flags, zstd.identity)
+    if zstd.include.parts:
+        flags.append(f"-I{zstd.include}")
     out_dir = build_cache.build_dir(cache_root, "bootloader", key)
     out = out_dir / "boot"
     if build_cache.check(out):
@@ -97,22 +127,21 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path,
             "set FREEZER_CACHE_DIR to a writable directory"
         ) from exc
     try:
-        # A root's pyconfig.h dispatches to its multiarch copy under <root>/usr/include.
-        roots = [f"-idirafter{sysroot}/usr/include"] if sysroot else []
-        cmd = [*compiler, *CFLAGS, f"-I{include}", *roots, str(BOOT_C), "-o", tmp,
-               str(libzstd), *LIBS]
+        cmd = [*tc.cc, *flags, str(BOOT_C), "-o", tmp, str(zstd.library), *LIBS]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                                  env=tc.run_env(cache_root), stdin=subprocess.DEVNULL)
         except OSError as exc:
             raise BootloaderError(
-                f"cannot run the C compiler {compiler[0]} ({exc.strerror}): install gcc "
+                f"cannot run the C compiler {tc.cc[0]} ({exc.strerror}): install gcc "
                 "(e.g. apt-get install gcc) or set CC"
             ) from exc
         if proc.returncode != 0:
+            hint = ("install gcc and libzstd-dev" if tc.kind == "cc"
+                    else "reinstall ziglang, or report it")
             raise BootloaderError(
-                f"compiling the bootloader for Python {version} failed "
-                f"({_first_error(proc.stderr)}): install gcc, libzstd-dev and the "
-                f"Python {version} headers"
+                f"compiling the bootloader for Python {version} on {tc.target} with "
+                f"{tc.kind} failed ({toolchain.first_error(proc.stderr)}): {hint}"
             )
         # 0700 in the cache; the binaries made from it get their own mode.
         build_cache.commit(tmp, out, mode=0o700)
@@ -127,44 +156,8 @@ def bootloader_for(include_dir: str, version: str, cache_root: Path,
     return out
 
 
-def _compiler() -> list[str]:
-    """Return the compiler command: ``$CC`` (which may carry words, e.g. "ccache gcc") or cc.
-
-    The program is resolved to an absolute path so that the cache key changes when a different
-    compiler would be used.
-    """
-    words = shlex.split(os.environ.get("CC") or "cc")
-    found = shutil.which(words[0]) if words else None
-    if not found:
-        name = words[0] if words else "$CC"
-        raise BootloaderError(
-            f"no C compiler found ({name}): install gcc (e.g. apt-get install gcc) or set CC"
-        )
-    return [found, *words[1:]]
-
-
-def _static_libzstd(compiler: list[str], sysroot: str = "") -> Path:
-    """Return the path of libzstd.a as the compiler would find it (Debian: libzstd-dev).
-
-    ``-print-file-name`` answers with the bare name when the library is not on the compiler's
-    search path, so that is the "not installed" case.
-    """
-    found = glob.glob(os.path.join(sysroot, "usr/lib/*-linux-gnu/libzstd.a")) if sysroot else []
-    try:
-        out = found[0] if found else subprocess.run(
-            [*compiler, "-print-file-name=libzstd.a"], capture_output=True, text=True,
-            check=False).stdout.strip()
-    except OSError:
-        out = ""
-    if not os.path.isabs(out) or not os.path.isfile(out):
-        raise BootloaderError(
-            "no static zstd library (libzstd.a) for the bootloader: install libzstd-dev "
-            "(e.g. apt-get install libzstd-dev)"
-        )
-    return Path(out)
-
-
-def _cache_key(include: Path, version: str, compiler: list[str], libzstd: Path) -> str:
+def _cache_key(version: str, tc: toolchain.Toolchain, flags: list[str],
+               zstd_identity: str) -> str:
     """Hash every input that can change the built binary, each part length-prefixed."""
     h = hashlib.sha256()
 
@@ -173,23 +166,12 @@ def _cache_key(include: Path, version: str, compiler: list[str], libzstd: Path) 
         h.update(data)
 
     part(BOOT_C.read_bytes())
-    part(os.fsencode(str(include)))
-    part(version.encode())
-    for name in ("pyconfig.h", "patchlevel.h"):
-        header = include / name
-        part(header.read_bytes() if header.is_file() else b"")
-    part(os.fsencode(shlex.join([*compiler, *CFLAGS, *LIBS])))
-    # The library goes into the binary; its identity is enough (hashing 1 MB on every freeze
-    # would cost more than the rest of the key).
-    st = libzstd.stat()
-    part(f"{libzstd}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    for header in OWN_HEADERS:
+        part(header.read_bytes())
+    part(version.encode())  # as given: only the minor version changes the binary, but a
+    # new patch release rebuilding it once is cheap insurance
+    part(tc.target.encode())
+    part(f"{tc.kind}\0{tc.identity}".encode())
+    part(os.fsencode(shlex.join([*tc.cc, *flags, *LIBS])))
+    part(zstd_identity.encode())
     return h.hexdigest()
-
-
-def _first_error(stderr: str) -> str:
-    """The compiler's first diagnostic line, so the one-line message says what went wrong."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for line in lines:
-        if "error" in line:
-            return line
-    return lines[0] if lines else "no output"

@@ -9,11 +9,16 @@
  *
  * This program is never linked against libpython: the payload decides which libpython is
  * used, so every CPython function is looked up with dlsym() after the library is loaded.
- * It is compiled per target CPython only because PyConfig's layout differs per version.
+ * It is compiled per target CPython only because PyConfig's layout differs per version:
+ * -DFREEZER_PY_MINOR=N picks that version's layout from pylayout.h (pyabi.h declares the
+ * API itself, so no Python.h is needed).
+ *
+ * It is built against glibc 2.17 (zig's -target <arch>-linux-gnu.2.17), so it runs on any
+ * Linux distribution of the last decade: the few newer functions it needs (memfd_create,
+ * getrandom) are called as raw system calls, see below.
  */
-#define _GNU_SOURCE 1 /* memfd_create; pyconfig.h defines it the same way */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#define _GNU_SOURCE 1 /* secure_getenv, O_CLOEXEC & co */
+#include "pyabi.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -34,7 +39,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -44,6 +49,28 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
+
+/* glibc has wrappers for these only from 2.27 (memfd_create) and 2.25 (getrandom): the
+ * system calls themselves (Linux 3.17) are called directly, so the binary needs no newer
+ * glibc than 2.17.  On an older kernel they fail with ENOSYS, which every caller handles
+ * (the cache instead of a memfd; the time instead of random bytes). */
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef GRND_NONBLOCK
+#define GRND_NONBLOCK 0x0001
+#endif
+#if !defined(SYS_memfd_create) || !defined(SYS_getrandom)
+#error "no system call numbers for memfd_create/getrandom in these kernel headers"
+#endif
+static int sys_memfd_create(const char *name, unsigned int flags)
+{
+    return (int)syscall(SYS_memfd_create, name, flags);
+}
+static ssize_t sys_getrandom(void *buf, size_t len, unsigned int flags)
+{
+    return (ssize_t)syscall(SYS_getrandom, buf, len, flags);
+}
 
 #define EOCD_SIZE 22                  /* zip end-of-central-directory record, sans comment */
 #define EOCD_SEARCH (65535 + EOCD_SIZE) /* the comment length is 16 bits */
@@ -608,7 +635,7 @@ static void fd_path(int fd, char *buf, size_t cap)
  * NULL and they are copied from our own file in the kernel. */
 static void *load_from_memfd(int self, const struct lib *l, const unsigned char *data)
 {
-    int fd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
+    int fd = above_stdio(sys_memfd_create(l->soname, MFD_CLOEXEC));
     if (fd < 0)
         return NULL;
     char path[64];
@@ -900,7 +927,7 @@ static int write_file_at(int dir, const char *name, const void *data, uint64_t l
 {
     char tmp[64];
     unsigned char rnd[8];
-    if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+    if (sys_getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
         uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 ^ (uintptr_t)&rnd;
         memcpy(rnd, &t, sizeof rnd);
     }
@@ -993,8 +1020,9 @@ static void *dlopen_fd(int fd, const struct lib *l)
     fd_path(fd, path, sizeof path);
     void *h = dlopen_global(path);
     if (!h && access("/proc/self/fd", F_OK) != 0) {
-        snprintf(path, sizeof path, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
-        h = dlopen_global(path);
+        if (snprintf(path, sizeof path, "%s/native/%s/%s", g_cache.path, l->sha, l->soname) <
+            (int)sizeof path)
+            h = dlopen_global(path);
     }
     /* On success fd stays open for the life of the process (as for a memfd, below). */
     if (!h)
@@ -1119,7 +1147,7 @@ static const char *unpacked_path(int self, const struct lib *l, char path[PATH_M
         if (dir >= 0 && (fd = store(dir, l, data, hex)) < 0)
             why = strerror(errno);
         if (fd < 0 && !no_memfd()) {
-            int mfd = above_stdio(memfd_create(l->soname, MFD_CLOEXEC));
+            int mfd = above_stdio(sys_memfd_create(l->soname, MFD_CLOEXEC));
             if (mfd >= 0 && write_all(mfd, data, l->size) == 0) {
                 fd_path(mfd, path, PATH_MAX); /* open for good */
                 munmap(data, l->size);
@@ -1139,7 +1167,11 @@ static const char *unpacked_path(int self, const struct lib *l, char path[PATH_M
         return NULL;
     }
     close(fd);
-    snprintf(path, PATH_MAX, "%s/native/%s/%s", g_cache.path, l->sha, l->soname);
+    if (snprintf(path, PATH_MAX, "%s/native/%s/%s", g_cache.path, l->sha, l->soname) >=
+        PATH_MAX) {
+        *why_out = "the cache path is too long";
+        return NULL;
+    }
     return path;
 }
 
@@ -1236,7 +1268,8 @@ static void restore_fsize(void)
 
 /* ---------------------------------------------------------------------------------------- */
 /* The CPython API, resolved at run time.  __typeof__ keeps every call type-checked against
- * the headers of the target version, exactly as if we were linked to it.                  */
+ * CPython's prototypes (pyabi.h, checked against every version's Python.h by
+ * pylayout_check.c), exactly as if we were linked to it.                                   */
 
 #define PY_FUNCS(X)                                                                          \
     X(PyPreConfig_InitIsolatedConfig) X(Py_PreInitialize) X(PyStatus_Exception)              \
@@ -1329,7 +1362,7 @@ static void install_frozen(void *py, int fd)
         const char *name = (const char *)blob + at;
         const unsigned char *code = blob + at + name_len;
         int package = h[2] & 1;
-#if PY_VERSION_HEX >= 0x030B0000
+#ifdef FZ_frozen_is_package /* 3.11+ */
         g_frozen[existing + k] = (struct _frozen){.name = name, .code = code,
                                                   .size = (int)code_len, .is_package = package};
 #else
@@ -1666,10 +1699,10 @@ static void init_python(int argc, char **argv, const char *self)
     PyPreConfig pre;
     p_PyPreConfig_InitIsolatedConfig(&pre);
     /* UTF-8 regardless of locale: a frozen program must not break under LANG=C. */
-    pre.utf8_mode = 1;
+    FZ_PRECONFIG_INT(&pre, utf8_mode) = 1;
     /* Still set LC_CTYPE from the environment as `python -I` does (the isolated preset
      * leaves the C locale), so curses, readline and C extensions see the user's locale. */
-    pre.configure_locale = 1;
+    FZ_PRECONFIG_INT(&pre, configure_locale) = 1;
     check(p_Py_PreInitialize(&pre), NULL);
 
     if (p_PyImport_AppendInittab("_freezer_boot", boot_module_init) < 0)
@@ -1677,19 +1710,22 @@ static void init_python(int argc, char **argv, const char *self)
 
     PyConfig c;
     p_PyConfig_InitIsolatedConfig(&c); /* no environment variables, no user site */
-    c.install_signal_handlers = 1;     /* Ctrl-C raises KeyboardInterrupt, SIGPIPE ignored */
-    c.site_import = 0;
-    c.write_bytecode = 0;
-    c.user_site_directory = 0;
-    c.parse_argv = 0; /* sys.argv is argv, untouched: the options belong to the program */
-    c.pathconfig_warnings = 0;
-    c.buffered_stdio = 1;
-#if PY_VERSION_HEX >= 0x030B0000
-    c.use_frozen_modules = 1; /* else 3.11+ probes the disk for a source tree */
+    /* Ctrl-C raises KeyboardInterrupt, SIGPIPE ignored */
+    FZ_CONFIG_INT(&c, install_signal_handlers) = 1;
+    FZ_CONFIG_INT(&c, site_import) = 0;
+    FZ_CONFIG_INT(&c, write_bytecode) = 0;
+    FZ_CONFIG_INT(&c, user_site_directory) = 0;
+    /* sys.argv is argv, untouched: the options belong to the program */
+    FZ_CONFIG_INT(&c, parse_argv) = 0;
+    FZ_CONFIG_INT(&c, pathconfig_warnings) = 0;
+    FZ_CONFIG_INT(&c, buffered_stdio) = 1;
+#ifdef FZ_PyConfig_use_frozen_modules /* 3.11+ */
+    FZ_CONFIG_INT(&c, use_frozen_modules) = 1; /* else it probes the disk for a source tree */
 #endif
     check(p_PyConfig_SetBytesArgv(&c, argc, argv), &c);
-    check(p_PyConfig_SetBytesString(&c, &c.executable, self), &c);
-    check(p_PyConfig_SetString(&c, &c.base_executable, c.executable), &c);
+    check(p_PyConfig_SetBytesString(&c, &FZ_CONFIG_WSTR(&c, executable), self), &c);
+    check(p_PyConfig_SetString(&c, &FZ_CONFIG_WSTR(&c, base_executable),
+                                 FZ_CONFIG_WSTR(&c, executable)), &c);
 
     /* With home, the prefixes and the search path all given, the path calculation has
      * nothing to look for: no <exe>._pth, pyvenv.cfg or build-tree landmark is probed. */
@@ -1697,14 +1733,16 @@ static void init_python(int argc, char **argv, const char *self)
     snprintf(dir, sizeof dir, "%s", self);
     char *slash = strrchr(dir, '/'); /* there is one: /proc/self/exe is absolute */
     *(slash == dir ? slash + 1 : slash) = '\0';
-    check(p_PyConfig_SetBytesString(&c, &c.home, dir), &c);
-    check(p_PyConfig_SetString(&c, &c.prefix, c.home), &c);
-    check(p_PyConfig_SetString(&c, &c.exec_prefix, c.home), &c);
-    check(p_PyConfig_SetString(&c, &c.base_prefix, c.home), &c);
-    check(p_PyConfig_SetString(&c, &c.base_exec_prefix, c.home), &c);
+    check(p_PyConfig_SetBytesString(&c, &FZ_CONFIG_WSTR(&c, home), dir), &c);
+    const wchar_t *home = FZ_CONFIG_WSTR(&c, home);
+    check(p_PyConfig_SetString(&c, &FZ_CONFIG_WSTR(&c, prefix), home), &c);
+    check(p_PyConfig_SetString(&c, &FZ_CONFIG_WSTR(&c, exec_prefix), home), &c);
+    check(p_PyConfig_SetString(&c, &FZ_CONFIG_WSTR(&c, base_prefix), home), &c);
+    check(p_PyConfig_SetString(&c, &FZ_CONFIG_WSTR(&c, base_exec_prefix), home), &c);
     /* Everything is imported from our own file by zipimport. */
-    c.module_search_paths_set = 1;
-    check(p_PyWideStringList_Append(&c.module_search_paths, c.executable), &c);
+    FZ_CONFIG_INT(&c, module_search_paths_set) = 1;
+    check(p_PyWideStringList_Append(&FZ_CONFIG_LIST(&c, module_search_paths),
+                                    FZ_CONFIG_WSTR(&c, executable)), &c);
 
     PyStatus st = p_Py_InitializeFromConfig(&c);
     p_PyConfig_Clear(&c);

@@ -3,8 +3,9 @@
 Why zstd: libpython is most of a frozen hello world (~6 MB stripped) and compresses to about a
 quarter at level 19, while its decompressor (linked statically into the bootloader) unpacks it
 at over 1 GB/s, so the one first start that has to unpack it stays cheap. Why ctypes: the
-standard library has no zstd before Python 3.14, and the tool must not gain a dependency; the
-libzstd.so.1 that libzstd-dev (needed for the bootloader anyway) brings is enough.
+standard library has no zstd before Python 3.14, and the system's libzstd.so.1 (Debian:
+libzstd1, which apt itself depends on, so it is everywhere; libzstd-dev is not needed) is
+enough; the README ("Dependencies") says why not a wheel.
 
 Compressed copies are cached by the SHA-256 of their content, the level and the libzstd
 version, so a warm build compresses nothing (level 19 costs ~2 s for libpython). The copy's
@@ -41,8 +42,9 @@ def _lib() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL("libzstd.so.1")
     except OSError:
-        raise FreezeError("cannot load libzstd.so.1 to compress libpython: install "
-                          "libzstd-dev (e.g. apt-get install libzstd-dev)") from None
+        raise FreezeError("cannot load libzstd.so.1, zstd's shared library, to compress "
+                          "native files: install it (Debian and Ubuntu: apt-get install "
+                          "libzstd1)") from None
     lib.ZSTD_versionNumber.restype = ctypes.c_uint
     lib.ZSTD_compressBound.restype = ctypes.c_size_t
     lib.ZSTD_compressBound.argtypes = [ctypes.c_size_t]

@@ -197,6 +197,16 @@ def _run_program(exe, payload, manifest):
         loader = MainLoader(payload, filename)
         code = loader.get_code()
         globals_.update(__file__=filename, __cached__=None, __loader__=loader)
+        if manifest.main_kind == "directory":
+            # `python DIR` runs DIR/__main__.py as the module `__main__` found on the path
+            # (runpy), where `python DIR/__main__.py` runs a file: a spec named `__main__`
+            # and an empty package, which multiprocessing reads to not run it again in a
+            # spawned child (as under python).
+            import _frozen_importlib
+
+            spec = _frozen_importlib.ModuleSpec("__main__", loader, origin=filename)
+            spec.has_location = True
+            globals_.update(__spec__=spec, __package__="")
     try:
         exec(code, globals_)
     except BaseException as exc:

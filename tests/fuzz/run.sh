@@ -19,7 +19,7 @@
 #   FUZZ_SEED            the standalone driver's seed (default: the time)
 #   FREEZER_FUZZ_BINARY  a frozen binary whose tail adds seeds; unset, one is frozen with
 #                        this checkout's freeze (a hello world for pyenv's 3.11) if that works
-#   PYTHON_INCLUDE       the CPython headers boot.c needs (default: pyenv's 3.11, else python3's)
+#   FREEZER_PY_MINOR     the CPython layout boot.c is built with (pylayout.h; default 11)
 set -euo pipefail
 
 seconds=${1:-600}
@@ -35,11 +35,7 @@ python=python3
 
 pyenv_root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 py311=$(ls -d "$pyenv_root"/versions/3.11.*/bin/python3.11 2>/dev/null | sort -V | tail -n 1 || true)
-include_of() { "$1" -c "import sysconfig; print(sysconfig.get_paths()['include'])"; }
-if [ -z "${PYTHON_INCLUDE:-}" ]; then
-    if [ -n "$py311" ]; then PYTHON_INCLUDE=$(include_of "$py311"); else PYTHON_INCLUDE=$(include_of python3); fi
-fi
-[ -f "$PYTHON_INCLUDE/Python.h" ] || { echo "run.sh: no Python.h in $PYTHON_INCLUDE" >&2; exit 1; }
+py_minor=-DFREEZER_PY_MINOR=${FREEZER_PY_MINOR:-11}
 libzstd=$(gcc -print-file-name=libzstd.a)
 [ -f "$libzstd" ] || { echo "run.sh: no libzstd.a (apt-get install libzstd-dev)" >&2; exit 1; }
 
@@ -83,7 +79,7 @@ fi
 status=0
 if [ "$engine" = libfuzzer ]; then
     target=$work/boot_table_libfuzzer
-    clang -g -O1 -fsanitize=fuzzer "${sanitize[@]}" -I"$PYTHON_INCLUDE" "$here/boot_table.c" \
+    clang -g -O1 -fsanitize=fuzzer "${sanitize[@]}" "$py_minor" "$here/boot_table.c" \
         -o "$target" "$libzstd" -ldl -pthread
     # Tokens of the format, for libFuzzer's dictionary mutations.
     cat > "$work/boot_table.dict" << 'EOF'
@@ -121,7 +117,7 @@ EOF
     status=${codes[0]}
 else
     target=$work/boot_table_standalone
-    gcc -g -O1 "${sanitize[@]}" -DSTANDALONE_DRIVER -I"$PYTHON_INCLUDE" "$here/boot_table.c" \
+    gcc -g -O1 "${sanitize[@]}" -DSTANDALONE_DRIVER "$py_minor" "$here/boot_table.c" \
         -o "$target" "$libzstd" -ldl -pthread
     seed=${FUZZ_SEED:-$(date +%s)}
     echo "run.sh: the standalone driver for $seconds s, seed $seed"
