@@ -248,7 +248,7 @@ def protect_natives(guard: OutputGuard, analysis: Analysis) -> None:
     guard.protect(find_library(LIBGCC_S, (), libdirs), "a shared library the build bundles")
     for root in roots:
         try:
-            needed = needed_libraries(root, libdirs)
+            needed = needed_libraries(root, libdirs, missing=[])
         except FreezeError:
             continue
         for _, path in needed:

@@ -194,6 +194,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
         libs[soname] = digest
         plan.boot.append(BootLib(soname, entry, digest, size=os.path.getsize(stripped)))
     provided = frozenset([pysoname, *libs])
+    # (object, soname) of libraries that extension modules need and this machine lacks.
+    unloadable: list[tuple[str, str]] = []
     file_bound = {d.name for d in analysis.dists if d.file_bound}
     for mod in analysis.modules:
         if mod.kind == "extension" and mod.dist and mod.dist not in file_bound \
@@ -226,7 +228,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
         elif mod.kind == "namespace":
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
-            needs = needed_libraries(mod.file, libdirs, provided)
+            needs = needed_libraries(mod.file, libdirs, provided, unloadable)
             for soname, path in needs:
                 if soname not in libs:
                     add_native(soname, path)
@@ -264,12 +266,16 @@ def make_plan(analysis: Analysis, cache_root: Path,
         for ext in tree_exts.get(dist, ()):
             # Libraries from outside the distribution (libstdc++ for numpy) are not where
             # the unpacked tree's run paths point: loaded from the payload before its code.
-            for soname, path in needed_libraries(ext, libdirs, provided):
+            for soname, path in needed_libraries(ext, libdirs, provided, unloadable):
                 if os.path.realpath(path) not in own and soname not in preload:
                     if soname not in libs:
                         add_native(soname, path)
                     preload.append(soname)
         _add_tree(plan, dist, sorted(trees[dist]), preload)
+    for obj, soname in sorted(set(unloadable)):
+        analysis.warnings.append(
+            f"{obj} needs shared library {soname}, which is not installed on this machine: "
+            "bundled as it is, its import fails as it does under python")
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
             digest = libs[soname]
