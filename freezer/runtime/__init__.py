@@ -146,8 +146,10 @@ def _print_exception(exc_type, value, tb):
     Only lines the C printer would find, though: it reads a frame's file by its name, where
     the traceback module would also ask the loader of the frame's globals, which for code
     compiled under a made-up name (networkx's generated functions) is the source of another
-    file. So linecache gets no globals here; a bundled module's file is still found by its
-    name (runtime/sources.py)."""
+    file. So linecache gets a frame's globals only where the file name is that of their
+    module (sources.names_module): a module whose import failed, whose file is the frame's
+    (lxml.html.clean raising ImportError), is no longer in sys.modules, where
+    runtime/sources.py finds the others by their file name."""
     try:
         import linecache
         import traceback
@@ -155,7 +157,8 @@ def _print_exception(exc_type, value, tb):
         sys.__excepthook__(exc_type, value, tb)
         return
     lazycache = linecache.lazycache
-    linecache.lazycache = lambda filename, module_globals: lazycache(filename, None)
+    linecache.lazycache = lambda filename, module_globals: lazycache(
+        filename, module_globals if sources.names_module(filename, module_globals) else None)
     try:
         traceback.print_exception(exc_type, value, tb)
     finally:

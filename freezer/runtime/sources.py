@@ -20,18 +20,36 @@ import sys
 _MAX_DEPTH = 8  # package nesting tried when matching a file name to a module name
 
 
+def _module_names(filename):
+    """The dotted names a module compiled from `filename` may have, longest first:
+    `.../site-packages/lxml/html/clean.py` gives ..., `lxml.html.clean`, `html.clean`,
+    `clean`."""
+    parts = filename[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return [".".join(parts[-depth:]) for depth in range(min(len(parts), _MAX_DEPTH), 0, -1)]
+
+
+def names_module(filename, module_globals):
+    """Whether `filename` is the file of the module whose globals these are, by its name.
+
+    A bundled module's file name (the build machine's path) is not its `__file__` here
+    (the binary, or its unpacked tree in the cache), so only the name can tell. Code
+    compiled under a made-up name (networkx's generated functions) never matches."""
+    if not module_globals or not isinstance(filename, str) or not filename.endswith(".py"):
+        return False
+    name = module_globals.get("__name__")
+    return isinstance(name, str) and name in _module_names(filename)
+
+
 def _source_getter(filename):
     """A function returning the source of the imported module compiled from `filename`."""
     main = sys.modules.get("__main__")
     if main is not None and getattr(main, "__file__", None) == filename:
         candidates = [("__main__", main)]
     else:
-        parts = filename[:-3].split("/")
-        if parts[-1] == "__init__":
-            parts.pop()
         candidates = []
-        for depth in range(min(len(parts), _MAX_DEPTH), 0, -1):
-            name = ".".join(parts[-depth:])
+        for name in _module_names(filename):
             module = sys.modules.get(name)
             if module is not None:
                 candidates.append((name, module))
