@@ -147,9 +147,19 @@ class Problem:
     program: bool = False  # imported by the program's own code (worth a warning if optional)
 
     text: str = ""  # a message of its own (a distribution that cannot be bundled)
+    # The distribution of the module's parent package, bundled whole without it: a module
+    # that only the distribution's code can make at run time (six.moves), if at all.
+    runtime_of: str = ""
 
     def message(self) -> str:
         return self.text or f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
+
+    def warning(self) -> str:
+        """What the build says of an import it left out and went on without."""
+        if self.runtime_of:
+            return (f"{self.message()}: no file of distribution '{self.runtime_of}', which "
+                    "is bundled whole (a module its code makes at run time, if any)")
+        return self.message() + " (optional import, left out)"
 
 
 def is_pattern(exclude: str) -> bool:
@@ -354,7 +364,15 @@ class ModuleGraph:
             mod = self.find(sub)
             if mod is None:
                 if not self.excluded(sub):
-                    self.problems.append(Problem(sub, importer, lineno, fatal, program))
+                    # A submodule that no file of its bundled distribution holds: nothing
+                    # more could be bundled for it, and only that distribution's own code
+                    # can provide it at run time (six's meta-path importer makes
+                    # `six.moves`), as it does under python. Not the build's to refuse.
+                    parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
+                    owner = parent.dist if parent is not None and parent.dist \
+                        and parent.origin == "thirdparty" else ""
+                    self.problems.append(Problem(sub, importer, lineno, fatal and not owner,
+                                                 program, runtime_of=owner or ""))
                 return False
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
@@ -795,5 +813,5 @@ class ModuleGraph:
 
     def warnings(self) -> list[str]:
         """Optional imports of the program's own code that are not there: worth knowing."""
-        return sorted({p.message() + " (optional import, left out)" for p in self.problems
+        return sorted({p.warning() for p in self.problems
                        if p.program and not p.fatal and p.module not in self.modules})
