@@ -111,6 +111,8 @@ CASES = [
     Case("packaging", "packaging_specs", minors=SMALL_SET, expect="canonical demo-pkg-name"),
     Case("plugins-metadata", "plugins_metadata", minors=SMALL_SET,
          expect="beta: Grüß dich, wörld ✓"),
+    Case("selfload-path", "selfload_path", minors=SMALL_SET,
+         expect="greet Grüß dich, wörld ✓ from selfload\ninner selfload.py"),
     Case("six-moves", "six_moves", minors=SMALL_SET, expect="moves ConfigParser Queue 24"),
     Case("editable", "editable_lib", minors=SMALL_SET, expect="words ['Äpfel', 'Birnen'"),
     Case("editable-src", "editable_src", minors=SMALL_SET, expect="srclib 3.1.4: Grüße"),
