@@ -149,7 +149,11 @@ def _print_exception(exc_type, value, tb):
     file. So linecache gets a frame's globals only where the file name is that of their
     module (sources.names_module): a module whose import failed, whose file is the frame's
     (lxml.html.clean raising ImportError), is no longer in sys.modules, where
-    runtime/sources.py finds the others by their file name."""
+    runtime/sources.py finds the others by their file name.
+
+    On 3.10-3.11 the C printer also appends ". Did you mean: ...?" to a NameError or an
+    AttributeError, which those versions' traceback module does not: added from the C
+    printer's own answer (sources.add_suggestions)."""
     try:
         import linecache
         import traceback
@@ -160,7 +164,14 @@ def _print_exception(exc_type, value, tb):
     linecache.lazycache = lambda filename, module_globals: lazycache(
         filename, module_globals if sources.names_module(filename, module_globals) else None)
     try:
-        traceback.print_exception(exc_type, value, tb)
+        if (3, 10) <= sys.version_info < (3, 12) and isinstance(value, BaseException):
+            # As traceback.print_exception does, with the suggestions added.
+            report = traceback.TracebackException(type(value), value, tb, compact=True)
+            sources.add_suggestions(report, value)
+            for line in report.format(chain=True):
+                print(line, file=sys.stderr, end="")
+        else:
+            traceback.print_exception(exc_type, value, tb)
     finally:
         linecache.lazycache = lazycache
 

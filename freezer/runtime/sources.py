@@ -42,6 +42,49 @@ def names_module(filename, module_globals):
     return isinstance(name, str) and name in _module_names(filename)
 
 
+_MEAN = ". Did you mean: '"
+
+
+def _suggestion(exc):
+    """What CPython 3.10-3.11's C printer appends to a NameError's or AttributeError's line
+    (". Did you mean: 'loads'?"), or "". The traceback module of those versions does not
+    compute it (3.12's does), so the printer itself is asked: it prints the exception into
+    a buffer, whose last line is this exception's own, ending with its suggestion. Asking it
+    keeps every rule of its own (which names it tries, in which order, how far apart)."""
+    if not isinstance(exc, (NameError, AttributeError)) or not isinstance(exc.name, str):
+        return ""
+    import io
+
+    stderr, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        sys.__excepthook__(type(exc), exc, None)
+        text = sys.stderr.getvalue()
+    except Exception:
+        return ""
+    finally:
+        sys.stderr = stderr
+    last = text.rstrip("\n").rpartition("\n")[2]
+    _, mean, name = last.rpartition(_MEAN)
+    return mean + name if mean and name.endswith("'?") else ""
+
+
+def add_suggestions(report, exc, seen=None):
+    """Give a traceback.TracebackException of 3.10-3.11, and the ones of its chain and
+    groups, the suggestions the C printer would print for them (see _suggestion)."""
+    seen = set() if seen is None else seen
+    if report is None or exc is None or id(exc) in seen:
+        return
+    seen.add(id(exc))
+    hint = _suggestion(exc)
+    if hint and isinstance(getattr(report, "_str", None), str):
+        report._str += hint
+    add_suggestions(report.__cause__, exc.__cause__, seen)
+    add_suggestions(report.__context__, exc.__context__, seen)
+    for sub_report, sub_exc in zip(getattr(report, "exceptions", None) or (),
+                                   getattr(exc, "exceptions", None) or ()):
+        add_suggestions(sub_report, sub_exc, seen)
+
+
 def _source_getter(filename):
     """A function returning the source of the imported module compiled from `filename`."""
     main = sys.modules.get("__main__")
