@@ -138,42 +138,18 @@ class MainLoader:
 
 
 def _print_exception(exc_type, value, tb):
-    """sys.excepthook for an uncaught exception on 3.9-3.12, whose C traceback printer reads
-    source lines only from files on disk: the traceback module prints the same text, with
-    the source lines (and 3.11's carets) from the modules' loaders. 3.13's printer is that
-    module already.
+    """sys.excepthook for an uncaught exception on 3.9-3.12, whose C printer reads source
+    lines only from files on disk (see reports.py)."""
+    from . import reports
 
-    Only lines the C printer would find, though: it reads a frame's file by its name, where
-    the traceback module would also ask the loader of the frame's globals, which for code
-    compiled under a made-up name (networkx's generated functions) is the source of another
-    file. So linecache gets a frame's globals only where the file name is that of their
-    module (sources.names_module): a module whose import failed, whose file is the frame's
-    (lxml.html.clean raising ImportError), is no longer in sys.modules, where
-    runtime/sources.py finds the others by their file name.
+    reports.print_exception(exc_type, value, tb)
 
-    On 3.10-3.11 the C printer also appends ". Did you mean: ...?" to a NameError or an
-    AttributeError, which those versions' traceback module does not: added from the C
-    printer's own answer (sources.add_suggestions)."""
-    try:
-        import linecache
-        import traceback
-    except ImportError:  # --pruned, without them: nor any source to show
-        sys.__excepthook__(exc_type, value, tb)
-        return
-    lazycache = linecache.lazycache
-    linecache.lazycache = lambda filename, module_globals: lazycache(
-        filename, module_globals if sources.names_module(filename, module_globals) else None)
-    try:
-        if (3, 10) <= sys.version_info < (3, 12) and isinstance(value, BaseException):
-            # As traceback.print_exception does, with the suggestions added.
-            report = traceback.TracebackException(type(value), value, tb, compact=True)
-            sources.add_suggestions(report, value)
-            for line in report.format(chain=True):
-                print(line, file=sys.stderr, end="")
-        else:
-            traceback.print_exception(exc_type, value, tb)
-    finally:
-        linecache.lazycache = lazycache
+
+def _unraisablehook(unraisable):
+    """sys.unraisablehook: the default one's report with its source lines (reports.py)."""
+    from . import reports
+
+    reports.unraisablehook(unraisable)
 
 
 def run():
@@ -193,6 +169,8 @@ def run():
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
     sources.install(finder)
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _unraisablehook
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
         from . import mpchild

@@ -251,10 +251,18 @@ def patch_pkg_resources(pkg_resources, exe):
             working_set.add(dist, exe)
 
 
+def _patch_threading(threading):
+    from .reports import patch_threading
+
+    patch_threading(threading)
+
+
 def install(finder):
     """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list."""
     patches = {"linecache": patch, "pkgutil": lambda module: patch_pkgutil(module, finder),
                "pkg_resources": lambda module: patch_pkg_resources(module, finder.exe)}
+    if sys.version_info < (3, 13):  # 3.13's thread excepthook prints with traceback
+        patches["threading"] = _patch_threading
     for name in list(patches):
         if name in sys.modules:
             patches.pop(name)(sys.modules[name])
