@@ -130,6 +130,8 @@ CASES = [
          timeout=300),
     Case("pyarrow", "pyarrow_table", venv=WIDE, expect="parquet True 3", timeout=180),
     Case("matplotlib", "matplotlib_agg", venv=WIDE, expect="backend Agg", timeout=180),
+    Case("joblib-loky", "joblib_loky", venv=WIDE, expect="loky [0, 1, 4, 9, 16, 25]",
+         timeout=120),
     Case("numpy-traced", "numpy_linalg", options=("--trace", ""), name="numpy_traced",
          expect="residual ok True"),
 ]

@@ -172,7 +172,8 @@ def run():
     if sys.unraisablehook is sys.__unraisablehook__:
         sys.unraisablehook = _unraisablehook
     argv = sys.argv
-    if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
+    if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]
+                          or "-m" in argv[1:]):
         from . import mpchild
 
         if mpchild.is_child(argv):
