@@ -206,6 +206,7 @@ class ModuleGraph:
         self.missing: dict[str, None] = {}
         self.problems: list[Problem] = []
         self.strings: set[str] = set()
+        self.program_strings: set[str] = set()  # the strings of the program's own code
         self.display: dict[str, str] = {}  # module name -> file name shown in messages
         self.program_imports: set[str] = set()  # what the program's own code imports
         # The `tests`/`test` subpackages of bundled distributions that no bundled code has
@@ -423,6 +424,8 @@ class ModuleGraph:
         if not mod.name.startswith("encodings") and mod.name != "locale":
             # their alias tables name every codec
             self.strings |= result.strings
+            if mod.origin == "program":
+                self.program_strings |= result.strings
         program = mod.origin == "program"
         # The stdlib's own imports decide only what is hot (bytecode) and what cold: its
         # pruning rules are about speed and size, never about what can be imported, and
@@ -764,7 +767,12 @@ class ModuleGraph:
 
         Plugins are found through metadata, never imported by name; a group name spelled in
         bundled code ("fzt.plugins", "pygments.lexers") is the one sign a scan can see.
+        Libraries that install or inspect packages (pip, setuptools, importlib_metadata)
+        name `console_scripts` and `gui_scripts`, which nearly every distribution registers:
+        those two count only where the program's own code names them (a program listing
+        the installed commands, or loading them through stevedore).
         """
+        scripts = {"console_scripts", "gui_scripts"} - self.program_strings
         tried: set[int] = {id(d) for d in self.dists.values()}
         changed = True
         while changed:  # a plugin's own code may name further groups
@@ -772,7 +780,7 @@ class ModuleGraph:
             for dist in self.index.dists:
                 if id(dist) in tried:
                     continue
-                groups = dist.entry_point_groups() - {"console_scripts", "gui_scripts"}
+                groups = dist.entry_point_groups() - scripts
                 named = groups & self.strings
                 if named:
                     tried.add(id(dist))

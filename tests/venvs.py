@@ -66,8 +66,9 @@ class VenvSpec:
 
 
 PLUGIN_PACKAGES = ("plughost", "plugin_alpha", "plugin_beta")
-# Installed beside them: a package that imports a same-named module from its own directory.
-LOCAL_WHEELS = (*PLUGIN_PACKAGES, "selfload")
+# Installed beside them: a package that imports a same-named module from its own directory,
+# and one that registers only a console script.
+LOCAL_WHEELS = (*PLUGIN_PACKAGES, "selfload", "scriptonly")
 
 FULL = VenvSpec("full", "requirements-full.txt", LOCAL_WHEELS, ("edlib", "srclib"))
 SMALL = VenvSpec("small", "requirements-small.txt", LOCAL_WHEELS, ("edlib", "srclib"))
