@@ -115,6 +115,8 @@ CASES = [
          expect="greet Grüß dich, wörld ✓ from selfload\ninner selfload.py"),
     Case("console-scripts", "console_scripts", minors=SMALL_SET,
          expect="scriptonly says grüß dich ✓\nstatus 0"),
+    Case("namespace-split", "namespace_split", minors=SMALL_SET,
+         expect="words Äpfel Birnen ✓\nportions ['alpha', 'beta']"),
     Case("six-moves", "six_moves", minors=SMALL_SET, expect="moves ConfigParser Queue 24"),
     Case("editable", "editable_lib", minors=SMALL_SET, expect="words ['Äpfel', 'Birnen'"),
     Case("editable-src", "editable_src", minors=SMALL_SET, expect="srclib 3.1.4: Grüße"),

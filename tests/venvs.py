@@ -67,8 +67,8 @@ class VenvSpec:
 
 PLUGIN_PACKAGES = ("plughost", "plugin_alpha", "plugin_beta")
 # Installed beside them: a package that imports a same-named module from its own directory,
-# and one that registers only a console script.
-LOCAL_WHEELS = (*PLUGIN_PACKAGES, "selfload", "scriptonly")
+# one that registers only a console script, two portions of one namespace package.
+LOCAL_WHEELS = (*PLUGIN_PACKAGES, "selfload", "scriptonly", "ns_alpha", "ns_beta")
 
 FULL = VenvSpec("full", "requirements-full.txt", LOCAL_WHEELS, ("edlib", "srclib"))
 SMALL = VenvSpec("small", "requirements-small.txt", LOCAL_WHEELS, ("edlib", "srclib"))

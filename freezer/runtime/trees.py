@@ -175,6 +175,7 @@ class TreeFinder:
         self.importer = importer
         self.trees = manifest.trees  # key -> [entry names]
         self.owner = manifest.tree_names  # top-level name -> key
+        self.shared = manifest.tree_shared  # top-level name -> keys, for several trees
         self.libs = manifest.tree_libs  # key -> [sonames] its extensions need from outside
         self.natives = natives  # natives.NativeLoader
         self.ready = {}  # key -> directory
@@ -192,17 +193,22 @@ class TreeFinder:
             spec = PathFinder.find_spec(fullname, ahead)
             if spec is not None:
                 return spec
+        # A name several distributions install into (a namespace package: sphinxcontrib,
+        # google) is searched for in each of their trees, as python finds each one's
+        # portion in the one site-packages directory.
+        keys = self.shared.get(fullname) or [key]
         try:
-            directory = self.ready.get(key) or self.unpack(key)
+            directories = [self.ready.get(k) or self.unpack(k) for k in keys]
         except (OSError, ImportError):
             # No usable cache (read-only, full, not private, no home): the payload's own
             # copy then serves its pure-Python modules (zipimport compiles their sources).
-            self.owner = {k: v for k, v in self.owner.items() if v != key}
+            self.owner = {k: v for k, v in self.owner.items() if v not in keys}
+            self.shared = {k: v for k, v in self.shared.items() if k != fullname}
             return None
         from _frozen_importlib_external import PathFinder
 
-        _hook_trees(directory.rpartition("/")[0] + "/")
-        return PathFinder.find_spec(fullname, [directory])
+        _hook_trees(directories[0].rpartition("/")[0] + "/")
+        return PathFinder.find_spec(fullname, directories)
 
     def _ahead_of_site(self):
         """The entries that the program put on sys.path ahead of site_entry (none if it is
