@@ -9,13 +9,17 @@ program's work again, which starts more children. So an invocation that python w
 as its own options, `-c CODE` or `-m MODULE`, is served as python serves it, when it can be
 nothing else: only python's flags before it, CODE whose first statement imports a module
 the binary holds, MODULE one the binary holds with a `__name__ == "__main__"` block (or a
-package with a `__main__`). A spawned child re-creates the parent's `__main__` as
-`__mp_main__` by running the main script's path with runpy; that path only exists inside
-the binary, so the lookup is redirected to the bundled main code.
+package with a `__main__`), and this binary the parent process's (so a person's
+`app -m json.tool`, for a tool that takes -m itself, still runs the program).
+
+A spawned child re-creates the parent's `__main__` as `__mp_main__` by running the main
+script's path with runpy; that path only exists inside the binary, so the lookup is
+redirected to the bundled main code.
 """
 
 import sys
 
+_MP_CODE_PREFIX = "from multiprocessing."
 # python's options that take no value, and those that take one (`-X dev`, `-W error`).
 _FLAGS = frozenset(["-b", "-bb", "-B", "-d", "-E", "-i", "-I", "-O", "-OO", "-P", "-q", "-R",
                     "-s", "-S", "-u", "-v", "-x"])
@@ -38,9 +42,26 @@ def python_invocation(argv):
     if i + 1 >= len(argv) or argv[i] not in ("-c", "-m"):
         return None
     option, value, rest = argv[i], argv[i + 1], argv[i + 2:]
+    if option == "-c" and value.startswith(_MP_CODE_PREFIX):
+        return option, value, rest
+    if not _started_by_this_binary():
+        return None  # a person's command line: a tool of its own may take -m or -c
     if option == "-c":
         return (option, value, rest) if _imports_bundled(value) else None
     return (option, value, rest) if _runnable(value) else None
+
+
+def _started_by_this_binary():
+    """Whether the parent process runs this same binary (a library of the program starting
+    its children as python), or that cannot be told (no /proc)."""
+    import posix
+
+    try:
+        parent = posix.readlink(f"/proc/{posix.getppid()}/exe")
+        own = posix.readlink("/proc/self/exe")
+    except OSError:
+        return True
+    return parent == own
 
 
 def _imports_bundled(code):
