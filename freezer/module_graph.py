@@ -150,6 +150,9 @@ class Problem:
     # The command-line words that asked for it (`--include-module a.b`, `-m app`), where no
     # file and line did: `--include-module:0:` read as a file name.
     request: str = ""
+    # The distribution of the module's parent package, bundled whole without it: a module
+    # that only the distribution's code can make at run time (six.moves), if at all.
+    runtime_of: str = ""
 
     def message(self) -> str:
         if self.text:
@@ -157,6 +160,13 @@ class Problem:
         if self.request:
             return f"{self.request}: cannot find module {self.module}"
         return f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
+
+    def warning(self) -> str:
+        """What the build says of an import it left out and went on without."""
+        if self.runtime_of:
+            return (f"{self.message()}: no file of distribution '{self.runtime_of}', which "
+                    "is bundled whole (a module its code makes at run time, if any)")
+        return self.message() + " (optional import, left out)"
 
 
 def is_pattern(exclude: str) -> bool:
@@ -203,6 +213,7 @@ class ModuleGraph:
         self.missing: dict[str, None] = {}
         self.problems: list[Problem] = []
         self.strings: set[str] = set()
+        self.program_strings: set[str] = set()  # the strings of the program's own code
         self.display: dict[str, str] = {}  # module name -> file name shown in messages
         self.program_imports: set[str] = set()  # what the program's own code imports
         # The `tests`/`test` subpackages of bundled distributions that no bundled code has
@@ -364,7 +375,15 @@ class ModuleGraph:
             mod = self.find(sub)
             if mod is None:
                 if not self.excluded(sub):
-                    self.problems.append(Problem(sub, importer, lineno, fatal, program,
+                    # A submodule that no file of its bundled distribution holds: nothing
+                    # more could be bundled for it, and only that distribution's own code
+                    # can provide it at run time (six's meta-path importer makes
+                    # `six.moves`), as it does under python. Not the build's to refuse.
+                    parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
+                    owner = parent.dist if parent is not None and parent.dist \
+                        and parent.origin == "thirdparty" else ""
+                    self.problems.append(Problem(sub, importer, lineno, fatal and not owner,
+                                                 program, runtime_of=owner or "",
                                                  request=request))
                 return False
             self.modules[sub] = mod
@@ -416,6 +435,8 @@ class ModuleGraph:
         if not mod.name.startswith("encodings") and mod.name != "locale":
             # their alias tables name every codec
             self.strings |= result.strings
+            if mod.origin == "program":
+                self.program_strings |= result.strings
         program = mod.origin == "program"
         # The stdlib's own imports decide only what is hot (bytecode) and what cold: its
         # pruning rules are about speed and size, never about what can be imported, and
@@ -757,7 +778,12 @@ class ModuleGraph:
 
         Plugins are found through metadata, never imported by name; a group name spelled in
         bundled code ("fzt.plugins", "pygments.lexers") is the one sign a scan can see.
+        Libraries that install or inspect packages (pip, setuptools, importlib_metadata)
+        name `console_scripts` and `gui_scripts`, which nearly every distribution registers:
+        those two count only where the program's own code names them (a program listing
+        the installed commands, or loading them through stevedore).
         """
+        scripts = {"console_scripts", "gui_scripts"} - self.program_strings
         tried: set[int] = {id(d) for d in self.dists.values()}
         changed = True
         while changed:  # a plugin's own code may name further groups
@@ -765,7 +791,7 @@ class ModuleGraph:
             for dist in self.index.dists:
                 if id(dist) in tried:
                     continue
-                groups = dist.entry_point_groups() - {"console_scripts", "gui_scripts"}
+                groups = dist.entry_point_groups() - scripts
                 named = groups & self.strings
                 if named:
                     tried.add(id(dist))
@@ -806,5 +832,5 @@ class ModuleGraph:
 
     def warnings(self) -> list[str]:
         """Optional imports of the program's own code that are not there: worth knowing."""
-        return sorted({p.message() + " (optional import, left out)" for p in self.problems
+        return sorted({p.warning() for p in self.problems
                        if p.program and not p.fatal and p.module not in self.modules})

@@ -95,6 +95,8 @@ CASES = [
          expect="args ['5']"),
     Case("package-script", "pkgapp", args=("x",), expect="HELLO SCRIPT! 2.0 ✓"),
     Case("generated-code-raise", "generated_code", status=1, expect="half 0.5"),
+    Case("suggestions", "suggestions", status=1, expect="caught AttributeError 'countr'"),
+    Case("thread-unraisable", "thread_unraisable", expect="threads done\nref dead True"),
     Case("introspect", "introspect", status=13, expect="stdlib source     def decode"),
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,
