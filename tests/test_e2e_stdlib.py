@@ -98,6 +98,10 @@ CASES = [
     Case("suggestions", "suggestions", status=1, expect="caught AttributeError 'countr'"),
     Case("thread-unraisable", "thread_unraisable", expect="threads done\nref dead True"),
     Case("introspect", "introspect", status=13, expect="stdlib source     def decode"),
+    # site's builtins, which scripts use without an import: exit(), quit(), copyright, ...
+    Case("site-builtins-exit", "site_builtins", status=3,
+         expect="Use exit() or Ctrl-D (i.e. EOF) to exit"),
+    Case("site-builtins-quit", "site_builtins", args=("quit",), status=1),
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,
          expect="argv0 ok"),

@@ -9,7 +9,7 @@ marshal, _imp); anything heavier is imported only on the paths that need it.
 import marshal
 import sys
 
-from . import modules, natives, sources
+from . import modules, natives, site_builtins, sources
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
@@ -168,6 +168,7 @@ def run():
     if manifest.stdlib_dir:
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
+    site_builtins.install(manifest.stdlib_dir)
     sources.install(finder)
     if sys.unraisablehook is sys.__unraisablehook__:
         sys.unraisablehook = _unraisablehook
