@@ -374,12 +374,17 @@ class ModuleGraph:
                 return False  # the cold set carries it; not worth bytecode
             mod = self.find(sub)
             if mod is None:
-                if not self.excluded(sub):
+                parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
+                # Below a module that is not a package, only that module's own code, run
+                # first, can make the name importable (os puts os.path in sys.modules): it
+                # is bundled, so the frozen program succeeds or fails as python does. Not
+                # for a request, which asks the build to carry a file of that name.
+                below_module = parent is not None and parent.search_locations is None
+                if not self.excluded(sub) and (request or not below_module):
                     # A submodule that no file of its bundled distribution holds: nothing
                     # more could be bundled for it, and only that distribution's own code
                     # can provide it at run time (six's meta-path importer makes
                     # `six.moves`), as it does under python. Not the build's to refuse.
-                    parent = self.modules.get(".".join(parts[:i - 1])) if i > 1 else None
                     owner = parent.dist if parent is not None and parent.dist \
                         and parent.origin == "thirdparty" else ""
                     self.problems.append(Problem(sub, importer, lineno, fatal and not owner,

@@ -98,6 +98,9 @@ CASES = [
     Case("suggestions", "suggestions", status=1, expect="caught AttributeError 'countr'"),
     Case("thread-unraisable", "thread_unraisable", expect="threads done\nref dead True"),
     Case("introspect", "introspect", status=13, expect="stdlib source     def decode"),
+    # A submodule of a module (os.path): made by the module itself, or python's own error.
+    Case("submodule-of-module", "submodule_of_module", expect="a/b y.txt /"),
+    Case("submodule-of-module-missing", "submodule_of_module", args=("missing",), status=1),
     # site's builtins, which scripts use without an import: exit(), quit(), copyright, ...
     Case("site-builtins-exit", "site_builtins", status=3,
          expect="Use exit() or Ctrl-D (i.e. EOF) to exit"),
