@@ -9,7 +9,8 @@
 #   ci/fresh-debian.sh [DIR]        (as root; DIR defaults to /var/tmp/freezer-fresh-debian)
 #
 # pip inside reaches the package index through this machine's pip configuration and CA
-# certificates, bound in read-only, as the machine's own pip does.
+# certificates, bound in read-only, as the machine's own pip does. Nothing of the caller's
+# environment goes in: a fresh machine has none of it.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,11 +54,11 @@ done
 
 echo "fresh-debian: running: $command"
 out="$(bwrap --bind "$system" / "${binds[@]}" --bind "$src" /src --proc /proc --dev /dev \
-    --tmpfs /tmp --tmpfs /root --setenv HOME /root --setenv PATH /usr/bin:/bin \
+    --tmpfs /tmp --tmpfs /root --clearenv --setenv HOME /root --setenv PATH /usr/bin:/bin \
     --setenv LANG C.UTF-8 --unshare-all --share-net --die-with-parent --chdir /src \
     /bin/sh -c "$command")"
 printf '%s\n' "$out"
 case "$out" in
-    *"wörld"*) echo "fresh-debian: ok" ;;
+    *"Hello, world!"*"wörld"*) echo "fresh-debian: ok" ;;
     *) echo "fresh-debian: the frozen example did not greet" >&2; exit 1 ;;
 esac

@@ -261,7 +261,7 @@ def protect_natives(guard: OutputGuard, analysis: Analysis) -> None:
                   "a shared library the build bundles")
     for root in roots:
         try:
-            needed = needed_libraries(root, libdirs, sysroot=sysroot)
+            needed = needed_libraries(root, libdirs, missing=[], sysroot=sysroot)
         except FreezeError:
             continue
         for _, path in needed:

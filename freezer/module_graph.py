@@ -151,6 +151,9 @@ class Problem:
     # The command-line words that asked for it (`--include-module a.b`, `-m app`), where no
     # file and line did: `--include-module:0:` read as a file name.
     request: str = ""
+    # The distribution of the module's parent package, bundled whole without it: a module
+    # that only the distribution's code can make at run time (six.moves), if at all.
+    runtime_of: str = ""
 
     def message(self) -> str:
         if self.text:
@@ -158,6 +161,13 @@ class Problem:
         if self.request:
             return f"{self.request}: cannot find module {self.module}"
         return f"{self.importer}:{self.lineno}: cannot find module '{self.module}'"
+
+    def warning(self) -> str:
+        """What the build says of an import it left out and went on without."""
+        if self.runtime_of:
+            return (f"{self.message()}: no file of distribution '{self.runtime_of}', which "
+                    "is bundled whole (a module its code makes at run time, if any)")
+        return self.message() + " (optional import, left out)"
 
 
 def is_pattern(exclude: str) -> bool:
@@ -204,6 +214,7 @@ class ModuleGraph:
         self.missing: dict[str, None] = {}
         self.problems: list[Problem] = []
         self.strings: set[str] = set()
+        self.program_strings: set[str] = set()  # the strings of the program's own code
         self.display: dict[str, str] = {}  # module name -> file name shown in messages
         self.program_imports: set[str] = set()  # what the program's own code imports
         # The `tests`/`test` subpackages of bundled distributions that no bundled code has
@@ -376,7 +387,14 @@ class ModuleGraph:
                 # for a request, which asks the build to carry a file of that name.
                 below_module = parent is not None and parent.search_locations is None
                 if not self.excluded(sub) and (request or not below_module):
-                    self.problems.append(Problem(sub, importer, lineno, fatal, program,
+                    # A submodule that no file of its bundled distribution holds: nothing
+                    # more could be bundled for it, and only that distribution's own code
+                    # can provide it at run time (six's meta-path importer makes
+                    # `six.moves`), as it does under python. Not the build's to refuse.
+                    owner = parent.dist if parent is not None and parent.dist \
+                        and parent.origin == "thirdparty" else ""
+                    self.problems.append(Problem(sub, importer, lineno, fatal and not owner,
+                                                 program, runtime_of=owner or "",
                                                  request=request))
                 return False
             self.modules[sub] = mod
@@ -428,6 +446,8 @@ class ModuleGraph:
         if not mod.name.startswith("encodings") and mod.name != "locale":
             # their alias tables name every codec
             self.strings |= result.strings
+            if mod.origin == "program":
+                self.program_strings |= result.strings
         program = mod.origin == "program"
         if result.registers_modules and mod.origin != "stdlib":
             self.registrars[mod.name] = {ref.name.split(".")[0] for ref in result.imports}
@@ -826,7 +846,12 @@ class ModuleGraph:
 
         Plugins are found through metadata, never imported by name; a group name spelled in
         bundled code ("fzt.plugins", "pygments.lexers") is the one sign a scan can see.
+        Libraries that install or inspect packages (pip, setuptools, importlib_metadata)
+        name `console_scripts` and `gui_scripts`, which nearly every distribution registers:
+        those two count only where the program's own code names them (a program listing
+        the installed commands, or loading them through stevedore).
         """
+        scripts = {"console_scripts", "gui_scripts"} - self.program_strings
         tried: set[int] = {id(d) for d in self.dists.values()}
         changed = True
         while changed:  # a plugin's own code may name further groups
@@ -834,7 +859,7 @@ class ModuleGraph:
             for dist in self.index.dists:
                 if id(dist) in tried:
                     continue
-                groups = dist.entry_point_groups() - {"console_scripts", "gui_scripts"}
+                groups = dist.entry_point_groups() - scripts
                 named = groups & self.strings
                 if named:
                     tried.add(id(dist))
@@ -893,13 +918,14 @@ class ModuleGraph:
 
     def warnings(self) -> list[str]:
         """Imports of the program's own code that are not there, but may be at run time
-        (optional ones, or ones a registering module may make): worth knowing."""
+        (optional ones, ones only their distribution's code can make, or ones a registering
+        module may make): worth knowing."""
         found = set()
         for p in self.problems:
             if not p.program or p.text or p.module in self.modules:
                 continue
             if not p.fatal:
-                found.add(p.message() + " (optional import, left out)")
+                found.add(p.warning())
             elif not p.request and (registrar := self._registrar_for(p.module)) is not None:
                 shown = self.display_name(self.modules[registrar])
                 found.add(p.message() + f" (left to run time: {shown}"

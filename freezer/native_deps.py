@@ -200,10 +200,16 @@ def find_library(soname: str, search: tuple[str, ...], extra_dirs: tuple[str, ..
 
 def needed_libraries(path: str, extra_dirs: tuple[str, ...],
                      provided: frozenset[str] = frozenset(),
+                     missing: list[tuple[str, str]] | None = None,
                      sysroot: str = "") -> list[tuple[str, str]]:
     """(soname, path) of every library `path` needs, transitively, dependencies first.
 
-    `provided` are sonames loaded by other means (libpython, by the bootloader).
+    `provided` are sonames loaded by other means (libpython, by the bootloader). A library
+    found nowhere stops the build, unless `missing` is given: then (object, soname) is
+    appended to it and the search goes on without it. That is for extension modules, which
+    python cannot load either on this machine (numba's optional TBB thread pool without
+    libtbb): bundled all the same, their import fails with the dynamic linker's own message,
+    as it does under python, and finds the library where a machine has it.
     """
     order: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -215,6 +221,9 @@ def needed_libraries(path: str, extra_dirs: tuple[str, ...],
                 continue
             seen.add(soname)
             dep = find_library(soname, info.search_with(inherited), extra_dirs, sysroot)
+            if dep is None and missing is not None:
+                missing.append((p, soname))
+                continue
             if dep is None:
                 where = f"in the target root {sysroot}" if sysroot else "on this machine"
                 raise FreezeError(

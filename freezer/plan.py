@@ -314,6 +314,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
     # libgcc_s too: loaded before any extension module, from the boot table or at the
     # runtime's start (gcc_s_is_fallback).
     provided = frozenset([pysoname, *libs, LIBGCC_S])
+    # (object, soname) of libraries that extension modules need and this machine lacks.
+    unloadable: list[tuple[str, str]] = []
     file_bound = {d.name for d in analysis.dists if d.file_bound}
     for mod in analysis.modules:
         if mod.kind == "extension" and mod.dist and mod.dist not in file_bound \
@@ -347,7 +349,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
         elif mod.kind == "namespace":
             plan.add(Entry(mod.archive, data=b""))
         elif mod.kind == "extension":
-            needs = needed_libraries(mod.file, libdirs, provided, sysroot)
+            needs = needed_libraries(mod.file, libdirs, provided, unloadable, sysroot)
             plan.natives.append((_ext_label(mod.file, mod.name), mod.file, False))
             for soname, path in needs:
                 if soname not in libs:
@@ -390,7 +392,8 @@ def make_plan(analysis: Analysis, cache_root: Path,
         for ext in tree_exts.get(dist, ()):
             # Libraries from outside the distribution (libstdc++ for numpy) are not where
             # the unpacked tree's run paths point: loaded from the payload before its code.
-            for soname, path in needed_libraries(ext, libdirs, provided, sysroot):
+            for soname, path in needed_libraries(ext, libdirs, provided, unloadable,
+                                                 sysroot):
                 if os.path.realpath(path) not in own and soname not in preload:
                     if soname not in libs:
                         add_native(soname, path, dist)
@@ -419,6 +422,10 @@ def make_plan(analysis: Analysis, cache_root: Path,
             plan.manifest.append(records.fallback_record(LIBGCC_S))
         else:
             add_boot(LIBGCC_S, gcc_s, 0)  # first, as it was before it could be a fallback
+    for obj, soname in sorted(set(unloadable)):
+        analysis.warnings.append(
+            f"{obj} needs shared library {soname}, which is not installed on this machine: "
+            "bundled as it is, its import fails as it does under python")
     for soname in sorted(libs):
         if soname not in {b.soname for b in plan.boot}:
             digest = libs[soname]

@@ -31,9 +31,7 @@ _PYTHON = re.compile(r"python3\.(\d+)$")
 # What the interpreter needs at run time: its own packages and the libraries they link, and
 # the C++ runtime, which manylinux wheels (numpy) take from the system.
 _BASE = ("python3.{m}-minimal", "libpython3.{m}-minimal", "libpython3.{m}-stdlib",
-         "libpython3.{m}", "libc6", "libgcc-s1", "libstdc++6", "media-types",
-         # For the bootloader's build: the target's Python.h and static libzstd.
-         "libpython3.{m}-dev", "libzstd-dev")
+         "libpython3.{m}", "libc6", "libgcc-s1", "libstdc++6", "media-types")
 # Dependencies followed: shared-library packages and the interpreter's own; anything else
 # (perl through mime-support, dpkg, tar) is a tool of a full system, never loaded by python.
 _KEEP = re.compile(r"^(lib[\w.+-]+|zlib1g|python3\.\d+[\w.+-]*|media-types)$")

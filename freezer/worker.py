@@ -256,6 +256,8 @@ def main() -> None:
         if request.get("sources", True):
             # The runtime imports it at start, for source lines (see runtime/sources.py).
             graph.add("warnings", fatal=False, program=False)
+        # The runtime adds site's exit(), help(), ... to builtins at start (site_builtins.py).
+        graph.add("_sitebuiltins", fatal=False, program=False)
         for name in request["include"]:
             graph.add(name, "--include-module", 0, request=f"--include-module {name}")
         for name in request.get("collect", ()):

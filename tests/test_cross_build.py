@@ -141,8 +141,7 @@ def test_emulator_is_what_runs_the_root(root: Path) -> None:
     assert done.out.strip() == MACHINE and emulator(MACHINE)
 
 
-DEBIAN_11 = ["python3.9-minimal", "libpython3.9-stdlib", "libpython3.9", "libpython3.9-dev",
-             "libzstd-dev"]
+DEBIAN_11 = ["python3.9-minimal", "libpython3.9-stdlib", "libpython3.9"]
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,16 @@ CASES = [
          expect="args ['5']"),
     Case("package-script", "pkgapp", args=("x",), expect="HELLO SCRIPT! 2.0 ✓"),
     Case("generated-code-raise", "generated_code", status=1, expect="half 0.5"),
+    Case("suggestions", "suggestions", status=1, expect="caught AttributeError 'countr'"),
+    Case("thread-unraisable", "thread_unraisable", expect="threads done\nref dead True"),
     Case("introspect", "introspect", status=13, expect="stdlib source     def decode"),
+    # A submodule of a module (os.path): made by the module itself, or python's own error.
+    Case("submodule-of-module", "submodule_of_module", expect="a/b y.txt /"),
+    Case("submodule-of-module-missing", "submodule_of_module", args=("missing",), status=1),
+    # site's builtins, which scripts use without an import: exit(), quit(), copyright, ...
+    Case("site-builtins-exit", "site_builtins", status=3,
+         expect="Use exit() or Ctrl-D (i.e. EOF) to exit"),
+    Case("site-builtins-quit", "site_builtins", args=("quit",), status=1),
     Case("spaced-name", "spaced", entry=("my app.py",), expect="file my app.py"),
     Case("spaced-raise", "spaced", entry=("my app.py",), args=("x",), status=1,
          expect="argv0 ok"),

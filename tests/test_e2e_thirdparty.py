@@ -99,6 +99,8 @@ CASES = [
     Case("cryptography", "fernet", expect="decrypted geheime Nachricht ✓"),
     Case("pyyaml", "yaml_cloader", expect="with libyaml True"),
     Case("lxml", "lxml_xpath", expect="xslt Äpfel;Möhren;Birnen ✓;"),
+    Case("lxml-html-clean", "lxml_html_clean", status=1,
+         expect="links ['http://example.invalid/x']"),
     Case("sqlalchemy", "sqlalchemy_orm", expect="integrity error IntegrityError"),
     Case("jinja2", "jinja_package", expect="templates base.html, page.html, partials/item.html"),
     # PYTHONTZPATH="" leaves python the tzdata package as its only source of zones, as the
@@ -109,6 +111,13 @@ CASES = [
     Case("packaging", "packaging_specs", minors=SMALL_SET, expect="canonical demo-pkg-name"),
     Case("plugins-metadata", "plugins_metadata", minors=SMALL_SET,
          expect="beta: Grüß dich, wörld ✓"),
+    Case("selfload-path", "selfload_path", minors=SMALL_SET,
+         expect="greet Grüß dich, wörld ✓ from selfload\ninner selfload.py"),
+    Case("console-scripts", "console_scripts", minors=SMALL_SET,
+         expect="scriptonly says grüß dich ✓\nstatus 0"),
+    Case("namespace-split", "namespace_split", minors=SMALL_SET,
+         expect="words Äpfel Birnen ✓\nportions ['alpha', 'beta']"),
+    Case("six-moves", "six_moves", minors=SMALL_SET, expect="moves ConfigParser Queue 24"),
     Case("editable", "editable_lib", minors=SMALL_SET, expect="words ['Äpfel', 'Birnen'"),
     Case("editable-src", "editable_src", minors=SMALL_SET, expect="srclib 3.1.4: Grüße"),
     # Real programs on packages nobody here wrote (issue 8): no hints given.
@@ -125,6 +134,8 @@ CASES = [
          timeout=300),
     Case("pyarrow", "pyarrow_table", venv=WIDE, expect="parquet True 3", timeout=180),
     Case("matplotlib", "matplotlib_agg", venv=WIDE, expect="backend Agg", timeout=180),
+    Case("joblib-loky", "joblib_loky", venv=WIDE, expect="loky [0, 1, 4, 9, 16, 25]",
+         timeout=120),
     Case("numpy-traced", "numpy_linalg", options=("--trace", ""), name="numpy_traced",
          expect="residual ok True"),
 ]

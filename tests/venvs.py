@@ -66,9 +66,12 @@ class VenvSpec:
 
 
 PLUGIN_PACKAGES = ("plughost", "plugin_alpha", "plugin_beta")
+# Installed beside them: a package that imports a same-named module from its own directory,
+# one that registers only a console script, two portions of one namespace package.
+LOCAL_WHEELS = (*PLUGIN_PACKAGES, "selfload", "scriptonly", "ns_alpha", "ns_beta")
 
-FULL = VenvSpec("full", "requirements-full.txt", PLUGIN_PACKAGES, ("edlib", "srclib"))
-SMALL = VenvSpec("small", "requirements-small.txt", PLUGIN_PACKAGES, ("edlib", "srclib"))
+FULL = VenvSpec("full", "requirements-full.txt", LOCAL_WHEELS, ("edlib", "srclib"))
+SMALL = VenvSpec("small", "requirements-small.txt", LOCAL_WHEELS, ("edlib", "srclib"))
 BARE = VenvSpec("bare")
 # Real programs' packages (issue 8), 3.11 only: web frameworks, parsers, locale data, mypyc,
 # the scientific stack.

@@ -1065,13 +1065,22 @@ static void prefetch(int self, const struct lib *l)
     g_pre_lib = l;
 }
 
+/* The cache directory of one native file or store stream, swept on this binary's first
+ * start of what killed first starts left there, even where nothing is missing (the file
+ * itself may have been finished by another start). */
+static int native_dir(const char *sha, const char **why)
+{
+    int dir = cache_dir("native", sha, why);
+    if (dir >= 0 && g_fresh)
+        sweep_stale(dir);
+    return dir;
+}
+
 static void *load_via_cache(int self, const struct lib *l, const char **why, int *unpacked)
 {
-    int dir = cache_dir("native", l->sha, why);
+    int dir = native_dir(l->sha, why);
     if (dir < 0)
         return NULL;
-    if (g_fresh)
-        sweep_stale(dir); /* what killed first starts left, even where nothing is missing */
     int fd = open_verified(dir, l->soname, l->size, l->sha, 1);
     void *h = fd >= 0 ? dlopen_fd(fd, l) : NULL;
     if (!h) {
@@ -1139,7 +1148,7 @@ static const char *unpacked_path(int self, const struct lib *l, char path[PATH_M
                                  const char **why_out)
 {
     const char *why = NULL;
-    int dir = cache_dir("native", l->sha, &why);
+    int dir = native_dir(l->sha, &why);
     int fd = dir >= 0 ? open_verified(dir, l->soname, l->size, l->sha, 1) : -1;
     if (fd < 0) {
         char hex[65];
@@ -1584,7 +1593,7 @@ static PyObject *boot_map(PyObject *module, PyObject *args)
         return NULL;
     const char *why = NULL;
     lift_fsize();
-    int dir = cache_dir("native", l.sha, &why);
+    int dir = native_dir(l.sha, &why);
     int fd = dir >= 0 ? open_verified(dir, l.soname, l.size, l.sha, 1) : -1;
     void *p = MAP_FAILED;
     if (fd >= 0) {

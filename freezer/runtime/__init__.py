@@ -9,7 +9,7 @@ marshal, _imp); anything heavier is imported only on the paths that need it.
 import marshal
 import sys
 
-from . import modules, natives, sources
+from . import modules, natives, site_builtins, sources
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
@@ -138,28 +138,18 @@ class MainLoader:
 
 
 def _print_exception(exc_type, value, tb):
-    """sys.excepthook for an uncaught exception on 3.9-3.12, whose C traceback printer reads
-    source lines only from files on disk: the traceback module prints the same text, with
-    the source lines (and 3.11's carets) from the modules' loaders. 3.13's printer is that
-    module already.
+    """sys.excepthook for an uncaught exception on 3.9-3.12, whose C printer reads source
+    lines only from files on disk (see reports.py)."""
+    from . import reports
 
-    Only lines the C printer would find, though: it reads a frame's file by its name, where
-    the traceback module would also ask the loader of the frame's globals, which for code
-    compiled under a made-up name (networkx's generated functions) is the source of another
-    file. So linecache gets no globals here; a bundled module's file is still found by its
-    name (runtime/sources.py)."""
-    try:
-        import linecache
-        import traceback
-    except ImportError:  # --pruned, without them: nor any source to show
-        sys.__excepthook__(exc_type, value, tb)
-        return
-    lazycache = linecache.lazycache
-    linecache.lazycache = lambda filename, module_globals: lazycache(filename, None)
-    try:
-        traceback.print_exception(exc_type, value, tb)
-    finally:
-        linecache.lazycache = lazycache
+    reports.print_exception(exc_type, value, tb)
+
+
+def _unraisablehook(unraisable):
+    """sys.unraisablehook: the default one's report with its source lines (reports.py)."""
+    from . import reports
+
+    reports.unraisablehook(unraisable)
 
 
 def run():
@@ -184,13 +174,17 @@ def run():
     if manifest.stdlib_dir:
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
+    site_builtins.install(manifest.stdlib_dir)
     sources.install(finder, natives.ctypes_patches(extensions.loader))
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _unraisablehook
     main_loader = None
     if manifest.main_kind != "module":
         main_loader = MainLoader(payload, main_file(exe, manifest))
         sources.set_main_loader(main_loader)
     argv = sys.argv
-    if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]):
+    if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]
+                          or "-m" in argv[1:]):
         from . import mpchild
 
         if mpchild.is_child(argv):

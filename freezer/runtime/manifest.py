@@ -107,6 +107,9 @@ class Manifest:
         self.fallbacks = []  # sonames loaded at start, the system's copy first
         self.trees = {}  # key -> [entries] of a distribution unpacked into the cache
         self.tree_names = {}  # top-level module name -> tree key
+        # Top-level names more than one tree holds (a namespace package that several
+        # distributions install into, such as sphinxcontrib or google) -> their keys.
+        self.tree_shared = {}
         self.tree_libs = {}  # tree key -> [sonames] to load before its code
         self.dlls = {}  # name given to ctypes -> (soname, [sonames to load first])
         self.stdlib_dir = ""  # the build machine's stdlib directory (cold modules compile to it)
@@ -135,7 +138,11 @@ class Manifest:
                 elif kind == "tree":
                     self.trees[fields[0]] = []
                     for name in _split(fields[1]):
-                        self.tree_names[name] = fields[0]
+                        if name in self.tree_names:
+                            keys = self.tree_shared.setdefault(name, [self.tree_names[name]])
+                            keys.append(fields[0])
+                        else:
+                            self.tree_names[name] = fields[0]
                 elif kind == "dll":
                     self.dlls[fields[0]] = (fields[1], _split(fields[2]))
                 elif kind == "treelibs":

@@ -36,12 +36,8 @@ def _candidates(filename):
     main = sys.modules.get("__main__")
     if main is not None and getattr(main, "__file__", None) == filename:
         return [("__main__", main)]
-    parts = filename[:-3].split("/")
-    if parts[-1] == "__init__":
-        parts.pop()
     candidates = []
-    for depth in range(min(len(parts), _MAX_DEPTH), 0, -1):
-        name = ".".join(parts[-depth:])
+    for name in _module_names(filename):
         module = sys.modules.get(name)
         if module is not None:
             candidates.append((name, module))
@@ -88,6 +84,71 @@ def patch_inspect(inspect):
         setattr(getmodule, attr, getattr(original, attr))
     getmodule.__wrapped__ = original
     inspect.getmodule = getmodule
+
+
+def _module_names(filename):
+    """The dotted names a module compiled from `filename` may have, longest first:
+    `.../site-packages/lxml/html/clean.py` gives ..., `lxml.html.clean`, `html.clean`,
+    `clean`."""
+    parts = filename[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return [".".join(parts[-depth:]) for depth in range(min(len(parts), _MAX_DEPTH), 0, -1)]
+
+
+def names_module(filename, module_globals):
+    """Whether `filename` is the file of the module whose globals these are, by its name.
+
+    A bundled module's file name (the build machine's path) is not its `__file__` here
+    (the binary, or its unpacked tree in the cache), so only the name can tell. Code
+    compiled under a made-up name (networkx's generated functions) never matches."""
+    if not module_globals or not isinstance(filename, str) or not filename.endswith(".py"):
+        return False
+    name = module_globals.get("__name__")
+    return isinstance(name, str) and name in _module_names(filename)
+
+
+_MEAN = ". Did you mean: '"
+
+
+def _suggestion(exc):
+    """What CPython 3.10-3.11's C printer appends to a NameError's or AttributeError's line
+    (". Did you mean: 'loads'?"), or "". The traceback module of those versions does not
+    compute it (3.12's does), so the printer itself is asked: it prints the exception into
+    a buffer, whose last line is this exception's own, ending with its suggestion. Asking it
+    keeps every rule of its own (which names it tries, in which order, how far apart)."""
+    if not isinstance(exc, (NameError, AttributeError)) or not isinstance(exc.name, str):
+        return ""
+    import io
+
+    stderr, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        sys.__excepthook__(type(exc), exc, None)
+        text = sys.stderr.getvalue()
+    except Exception:
+        return ""
+    finally:
+        sys.stderr = stderr
+    last = text.rstrip("\n").rpartition("\n")[2]
+    _, mean, name = last.rpartition(_MEAN)
+    return mean + name if mean and name.endswith("'?") else ""
+
+
+def add_suggestions(report, exc, seen=None):
+    """Give a traceback.TracebackException of 3.10-3.11, and the ones of its chain and
+    groups, the suggestions the C printer would print for them (see _suggestion)."""
+    seen = set() if seen is None else seen
+    if report is None or exc is None or id(exc) in seen:
+        return
+    seen.add(id(exc))
+    hint = _suggestion(exc)
+    if hint and isinstance(getattr(report, "_str", None), str):
+        report._str += hint
+    add_suggestions(report.__cause__, exc.__cause__, seen)
+    add_suggestions(report.__context__, exc.__context__, seen)
+    for sub_report, sub_exc in zip(getattr(report, "exceptions", None) or (),
+                                   getattr(exc, "exceptions", None) or ()):
+        add_suggestions(sub_report, sub_exc, seen)
 
 
 def _source_getter(filename):
@@ -249,12 +310,20 @@ def patch_pkg_resources(pkg_resources, exe):
             working_set.add(dist, exe)
 
 
+def _patch_threading(threading):
+    from .reports import patch_threading
+
+    patch_threading(threading)
+
+
 def install(finder, more=None):
     """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list; `more`:
     other modules to patch once imported ({name: function(module)})."""
     patches = {"linecache": patch, "inspect": patch_inspect,
                "pkgutil": lambda module: patch_pkgutil(module, finder),
                "pkg_resources": lambda module: patch_pkg_resources(module, finder.exe)}
+    if sys.version_info < (3, 13):  # 3.13's thread excepthook prints with traceback
+        patches["threading"] = _patch_threading
     patches.update(more or {})
     for name in list(patches):
         if name in sys.modules:

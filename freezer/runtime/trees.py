@@ -153,13 +153,29 @@ def _alive(pid):
     return True
 
 
+def site_entry(exe):
+    """The entry of sys.path that stands where python's site-packages would: the
+    distributions' top-level names are found there, after every entry ahead of it.
+
+    A name inside the binary, which is a file, so no directory of that name can exist and
+    no path finder finds anything there (zipimport sees an empty directory of the zip)."""
+    return exe + "/site-packages"
+
+
 class TreeFinder:
-    """Meta-path finder for the top-level names of unpacked distributions."""
+    """Meta-path finder for the top-level names of unpacked distributions.
+
+    It stands for site-packages, which python searches after the entries ahead of it on
+    sys.path: a module of that name in a directory the program put there first is the one
+    python imports (cv2's loader puts its own directory on sys.path and imports its
+    extension module `cv2` from there, in place of the `cv2` package)."""
 
     def __init__(self, importer, manifest, natives=None):
+        self.site = site_entry(importer.archive)
         self.importer = importer
         self.trees = manifest.trees  # key -> [entry names]
         self.owner = manifest.tree_names  # top-level name -> key
+        self.shared = manifest.tree_shared  # top-level name -> keys, for several trees
         self.libs = manifest.tree_libs  # key -> [sonames] its extensions need from outside
         self.natives = natives  # natives.NativeLoader
         self.ready = {}  # key -> directory
@@ -170,25 +186,53 @@ class TreeFinder:
         key = self.owner.get(fullname)
         if key is None:
             return None
+        ahead = self._ahead_of_site()
+        if ahead:
+            from _frozen_importlib_external import PathFinder
+
+            spec = PathFinder.find_spec(fullname, ahead)
+            if spec is not None:
+                return spec
+        # A name several distributions install into (a namespace package: sphinxcontrib,
+        # google) is searched for in each of their trees, as python finds each one's
+        # portion in the one site-packages directory.
+        keys = self.shared.get(fullname) or [key]
         try:
-            directory = self.ready.get(key) or self.unpack(key)
+            directories = [self.ready.get(k) or self.unpack(k) for k in keys]
         except (OSError, ImportError):
             # No usable cache (read-only, full, not private, no home): the payload's own
             # copy then serves its pure-Python modules (zipimport compiles their sources).
-            self.owner = {k: v for k, v in self.owner.items() if v != key}
+            self.owner = {k: v for k, v in self.owner.items() if v not in keys}
+            self.shared = {k: v for k, v in self.shared.items() if k != fullname}
             return None
         from _frozen_importlib_external import PathFinder
 
-        _hook_trees(directory.rpartition("/")[0] + "/")
-        spec = PathFinder.find_spec(fullname, [directory])
+        _hook_trees(directories[0].rpartition("/")[0] + "/")
+        spec = PathFinder.find_spec(fullname, directories)
         locations = getattr(spec, "submodule_search_locations", None)
         if hasattr(locations, "_path_finder"):
             # A namespace package: its path is computed again from sys.path (the binary)
             # when sys.path changes or importlib.invalidate_caches() runs, and would then
-            # name the payload's directory, not this tree's. Under python it is found again
-            # where it lives, so here it is looked for in the tree.
-            locations._path_finder = lambda name, parent: PathFinder._get_spec(name, [directory])
+            # name the payload's directory, not its trees'. Under python it is found again
+            # where it lives, so here it is looked for in the trees.
+            locations._path_finder = lambda name, parent: PathFinder._get_spec(name,
+                                                                                directories)
         return spec
+
+    def _ahead_of_site(self):
+        """The entries that the program put on sys.path ahead of site_entry (none if it is
+        not there: the program made its own sys.path). The binary itself is not searched
+        again: its modules were the analysis's, which left these names to the trees."""
+        import sys
+
+        path = sys.path
+        if len(path) < 2 or path[1] == self.site:
+            return []  # as at start: nothing ahead but the binary
+        try:
+            end = path.index(self.site)
+        except ValueError:
+            return []
+        return [p for p in path[:end] if p != self.importer.archive and isinstance(p, str)]
 
     def unpack(self, key):
         directory = self._unpacked(key, tree_base())
@@ -389,6 +433,9 @@ _installed = None
 def install(importer, manifest, native_loader=None):
     """Put the tree finder ahead of the path-based finders (and of zipimport)."""
     finder = natives.insert_finder(TreeFinder(importer, manifest, native_loader))
+    import sys
+
+    sys.path.append(finder.site)
     global _installed
     _installed = finder
     return finder
