@@ -142,14 +142,20 @@ def sandbox_problem() -> str | None:
     return None
 
 
+def require(problem: str | None, what: str) -> None:
+    """Skip the test for `problem` (what this machine lacks), except under CI, where `what`
+    must run: there it is a failure. Nothing happens when there is no problem."""
+    if problem is None:
+        return
+    if in_ci():
+        pytest.fail(f"CI must run {what}: {problem}")
+    pytest.skip(problem)
+
+
 @pytest.fixture(scope="session")
 def sandbox_ready() -> None:
     """Skip without a usable sandbox, except under CI, where that is a failure."""
-    problem = sandbox_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"CI must run the sandboxed tests: {problem}")
-        pytest.skip(problem)
+    require(sandbox_problem(), "the sandboxed tests")
 
 
 @pytest.fixture(scope="session", autouse=True)

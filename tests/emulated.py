@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import REPO, _locked, freezer_env
@@ -24,6 +25,17 @@ ROOTS = Path.home() / ".cache" / "freezer-tests" / "roots"
 # The loader's name differs by machine; the rest of glibc's core is named alike.
 LOADERS = {"aarch64": "ld-linux-aarch64.so.1", "x86_64": "ld-linux-x86-64.so.2"}
 MULTIARCH = {"aarch64": "aarch64-linux-gnu", "x86_64": "x86_64-linux-gnu"}
+
+
+def missing(tools: list[str], needs_root: bool = False) -> str | None:
+    """What keeps these tests from running here (a tool not installed, or not running as
+    root for debootstrap), or None."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    if needs_root and os.geteuid() != 0:
+        return "debootstrap needs root"
+    return None
 
 
 def emulator(machine: str) -> str | None:
@@ -37,19 +49,29 @@ def make_root(platform: str, minor: int, requirements: list[str]) -> Path:
     for part in (platform, str(minor), *requirements,
                  (REPO / "freezer" / "target_root.py").read_text(encoding="utf-8")):
         digest.update(part.encode() + b"\0")
-    root = ROOTS / f"{platform}-3.{minor}-{digest.hexdigest()[:16]}"
-    done = root / ".complete"
-    if done.exists():
-        return root
-    with _locked(ROOTS / f"{root.name}.lock"):
-        if done.exists():
-            return root
-        shutil.rmtree(root, ignore_errors=True)
+
+    def make(root: Path) -> None:
         made = subprocess.run([sys.executable, "-m", "freezer.target_root", str(root),
                                "--target", platform, "--python", f"3.{minor}", *requirements],
                               capture_output=True, text=True, env=freezer_env(), timeout=900)
         if made.returncode != 0:
             raise RuntimeError(f"making the root failed:\n{made.stdout}\n{made.stderr}")
+
+    return _cached_root(f"{platform}-3.{minor}-{digest.hexdigest()[:16]}", make)
+
+
+def _cached_root(name: str, make: Callable[[Path], None]) -> Path:
+    """ROOTS/name, made by `make` once: under a lock (xdist workers share the cache), and
+    marked complete only once made, so a run killed half-way makes it again."""
+    root = ROOTS / name
+    done = root / ".complete"
+    if done.exists():
+        return root
+    with _locked(ROOTS / f"{name}.lock"):
+        if done.exists():
+            return root
+        shutil.rmtree(root, ignore_errors=True)
+        make(root)
         done.touch()
     return root
 
@@ -105,14 +127,8 @@ def run_target_python(root: Path, machine: str, script: Path, args: list[str] = 
 def debootstrap_root(suite: str, packages: list[str]) -> Path:
     """A minimal Debian `suite` system with `packages`, its links made relative (cached)."""
     digest = hashlib.sha256("\0".join([suite, *packages]).encode()).hexdigest()[:16]
-    root = ROOTS / f"debian-{suite}-{digest}"
-    done = root / ".complete"
-    if done.exists():
-        return root
-    with _locked(ROOTS / f"{root.name}.lock"):
-        if done.exists():
-            return root
-        shutil.rmtree(root, ignore_errors=True)
+
+    def make(root: Path) -> None:
         made = subprocess.run(["debootstrap", "--no-merged-usr", "--variant=minbase",
                                f"--include={','.join(packages)}", suite, str(root)],
                               capture_output=True, text=True, timeout=1200)
@@ -123,8 +139,8 @@ def debootstrap_root(suite: str, packages: list[str]) -> Path:
                                   env=freezer_env())
         if relinked.returncode != 0:
             raise RuntimeError(f"relinking failed: {relinked.stderr}")
-        done.touch()
-    return root
+
+    return _cached_root(f"debian-{suite}-{digest}", make)
 
 
 def run_in_chroot(root: Path, program: Path, args: list[str] = (),

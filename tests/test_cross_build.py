@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROGRAMS, in_ci, run_freezer
+from tests.conftest import PROGRAMS, require, run_freezer
 from tests.emulated import (
     debootstrap_root,
     emulator,
     glibc_only,
     make_root,
+    missing,
     run_emulated,
     run_in_chroot,
     run_target_python,
@@ -33,20 +34,10 @@ PLATFORM, MACHINE, MINOR = "linux-aarch64", "aarch64", 11
 NUMPY = "numpy==2.4.6"
 
 
-def _missing() -> str | None:
-    for tool in ("apt-get", "dpkg-deb", "bwrap", f"qemu-{MACHINE}", f"qemu-{MACHINE}-static"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed"
-    return None
-
-
 @pytest.fixture(scope="session")
 def root() -> Path:
-    problem = _missing()
-    if problem:
-        if in_ci():
-            pytest.fail(f"cross builds cannot be tested: {problem}")
-        pytest.skip(problem)
+    require(missing(["apt-get", "dpkg-deb", "bwrap", f"qemu-{MACHINE}",
+                     f"qemu-{MACHINE}-static"]), "the cross builds")
     return make_root(PLATFORM, MINOR, [NUMPY])
 
 
@@ -146,13 +137,7 @@ DEBIAN_11 = ["python3.9-minimal", "libpython3.9-stdlib", "libpython3.9"]
 
 @pytest.fixture(scope="session")
 def bullseye() -> Path:
-    problem = None if shutil.which("debootstrap") else "debootstrap is not installed"
-    if problem is None and os.geteuid() != 0:
-        problem = "debootstrap needs root"
-    if problem:
-        if in_ci():
-            pytest.fail(f"the Debian 11 root cannot be made: {problem}")
-        pytest.skip(problem)
+    require(missing(["debootstrap", "bwrap"], needs_root=True), "the Debian 11 test")
     return debootstrap_root("bullseye", DEBIAN_11)
 
 

@@ -5,29 +5,17 @@ and run it."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REPO, in_ci
+from tests.conftest import REPO, require
+from tests.emulated import missing
 
 CACHE = Path.home() / ".cache" / "freezer-tests" / "fresh-debian"
 
 
 def test_readme_set_up_on_a_fresh_debian_without_a_compiler() -> None:
-    problem = None
-    for tool in ("debootstrap", "bwrap", "git"):
-        if shutil.which(tool) is None:
-            problem = f"{tool} is not installed"
-    if problem is None and os.geteuid() != 0:
-        problem = "debootstrap needs root"
-    if problem:
-        if in_ci():
-            pytest.fail(f"the fresh-machine test cannot run: {problem}")
-        pytest.skip(problem)
+    require(missing(["debootstrap", "bwrap", "git"], needs_root=True), "the fresh-machine test")
     done = subprocess.run(["bash", str(REPO / "ci" / "fresh-debian.sh"), str(CACHE)],
                           capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
