@@ -1,4 +1,5 @@
-"""Every entry of the built-in hints table (freezer/analyzer/hints.py) is exercised by a frozen program.
+"""Every entry of the built-in hints table (freezer/analyzer/hints.py) is exercised by a frozen
+program.
 
 Each entry maps to a program of tests/thirdparty/programs that needs it: frozen from the test
 venv, its bundle must hold the hinted modules, and it must run in the sandbox as under the
