@@ -59,6 +59,8 @@ class Analysis:
     dropped: list[str] = field(default_factory=list)
     # Shared libraries the program's or its distributions' code names to ctypes.
     libraries: list[str] = field(default_factory=list)
+    # Files beside the main script that its code names: (script-relative name, file).
+    beside_script: list[tuple[str, str]] = field(default_factory=list)
     # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
     floor: Floor | None = None
     # How many modules the output holds where that is not len(modules): a .pyz carries the
@@ -121,4 +123,5 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     cold = {c.archive: c.source for c in reply.cold}
     return Analysis(reply.target, reply.modules, asdict(reply.main), reply.warnings,
                     reply.dists, data, data_dist, vendored, cold, reply.dropped,
-                    libraries=reply.libraries)
+                    libraries=reply.libraries,
+                    beside_script=[(f.archive, f.source) for f in reply.beside_script])

@@ -7,11 +7,12 @@ check the decision, where an end-to-end test would need a whole build to reach t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from freezer.analyzer import protocol, stdlib_rules, thirdparty_rules
+from freezer.analyzer import file_rules, protocol, stdlib_rules, thirdparty_rules
 from freezer.analyzer.distributions import Distribution
 from freezer.analyzer.graph import ModuleGraph
 from freezer.analyzer.lookup import Excludes, Module
@@ -153,3 +154,27 @@ def test_protocol_rejects_what_is_not_a_reply():
     # The worker's answer from an interpreter that is too old has no facts, only the error.
     old = protocol.loads(protocol.Reply, '{"fatal": "not CPython 3.9 or newer"}')
     assert old.fatal and not old.target
+
+
+def test_files_beside_the_script_that_its_code_names(tmp_path, monkeypatch):
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "unnamed.txt").write_text("")
+    (tmp_path / ".env").write_text("SECRET=1")
+    (tmp_path / "tool").write_bytes(b"\x7fELF rest of an executable")
+    (tmp_path / "data" / "deep").mkdir(parents=True)
+    (tmp_path / "data" / "deep" / "w.txt").write_text("w")
+    (tmp_path / "data" / "helper.py").write_text("")
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("")
+    (tmp_path / "big").mkdir()
+    for i in range(3):
+        (tmp_path / "big" / f"{i}.bin").write_text("x")
+    monkeypatch.setattr(file_rules, "BESIDE_SCRIPT_MAX_FILES", 2)
+    strings = {"config.json", "/data", ".env", "tool", "venv", "big", "app.py", "..", "utf-8",
+               "../elsewhere", "r"}
+    files, refused = file_rules.named_beside_script(str(tmp_path), strings)
+    real = os.path.realpath(tmp_path)
+    assert files == [("config.json", f"{real}/config.json"),
+                     ("data/deep/w.txt", f"{real}/data/deep/w.txt")]
+    assert len(refused) == 1 and "big: the program names this directory" in refused[0]

@@ -68,3 +68,75 @@ def loose_trees(loose_data: dict[str, list[str]], modules: Iterable[Module]
             continue
         tree = Distribution.loose(f"{top} (files)", f"{top} has data files, such as {data[0]}")
         yield tree, members, data
+
+
+# What a literal may bring from beside the script, at most: beyond it, the directory is not
+# the program's data (a literal "data" in a checkout holding a data set, a home directory).
+BESIDE_SCRIPT_MAX_FILES = 2000
+BESIDE_SCRIPT_MAX_BYTES = 100 << 20
+# Not data of the program's: other builds, caches, environments, version control.
+_NOT_DATA_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "site-packages"})
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo")
+
+
+def named_beside_script(script_dir: str, strings: Iterable[str]
+                        ) -> tuple[list[tuple[str, str]], list[str]]:
+    """(files, refusals): the files beside the main script that the program's own code names
+    by a literal, as (script-relative name, file), and a line for each named directory too
+    large to carry.
+
+    `python app.py` reads `os.path.join(os.path.dirname(__file__), "config.json")` from the
+    script's directory; the frozen program finds the same files beside its `__file__` (plan.py
+    unpacks them with the script, as for `--add-data`). A literal that names a directory
+    brings the directory. Code is not data (modules are bundled as modules), nor are ELF
+    files (other builds, ctypes libraries: see native_deps), nor environments or caches.
+    A name the code computes is not seen: `--add-data` takes it.
+    """
+    script_dir = os.path.realpath(script_dir)
+    files: dict[str, str] = {}
+    refused: list[str] = []
+    for text in sorted(strings):
+        rel = os.path.normpath(text.lstrip("/")) if "\0" not in text else "."
+        if rel in (".", "..") or rel.startswith(".." + os.sep) or rel.startswith("."):
+            continue
+        full = os.path.join(script_dir, rel)
+        if os.path.isfile(full):
+            if _is_data_file(full):
+                files[rel] = full
+        elif os.path.isdir(full) and not _is_environment(full):
+            found = list(_data_files(full, rel))
+            size = sum(os.path.getsize(f) for _, f in found)
+            if len(found) > BESIDE_SCRIPT_MAX_FILES or size > BESIDE_SCRIPT_MAX_BYTES:
+                refused.append(
+                    f"{full}: the program names this directory, but with {len(found)} files "
+                    f"({size / 1e6:.0f} MB) it is not bundled: --add-data {rel} carries it")
+                continue
+            files.update(found)
+    return sorted((rel.replace(os.sep, "/"), full) for rel, full in files.items()), refused
+
+
+def _data_files(top: str, rel_top: str) -> Iterator[tuple[str, str]]:
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_DATA_DIRS
+                         and not _is_environment(os.path.join(folder, d))
+                         and not os.path.exists(os.path.join(folder, d, "__init__.py")))
+        for name in sorted(names):
+            full = os.path.join(folder, name)
+            if not name.startswith(".") and _is_data_file(full):
+                yield os.path.join(rel_top, os.path.relpath(full, top)), full
+
+
+def _is_data_file(path: str) -> bool:
+    if path.endswith(_CODE_SUFFIXES) or module_name(os.path.basename(path)) is not None:
+        return False
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) != b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _is_environment(path: str) -> bool:
+    """A virtual environment or a package directory: not the program's data files."""
+    return os.path.exists(os.path.join(path, "pyvenv.cfg")) or \
+        os.path.exists(os.path.join(path, "__init__.py"))

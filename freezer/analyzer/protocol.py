@@ -96,6 +96,8 @@ class Reply:
     vendored: list[File] = field(default_factory=list)
     cold: list[File] = field(default_factory=list)  # cold stdlib sources and data
     dropped: list[str] = field(default_factory=list)  # --pruned: stdlib modules left out
+    # Files beside the main script that its code names (file_rules.named_beside_script).
+    beside_script: list[File] = field(default_factory=list)
     main: Main | None = None
 
 
@@ -107,6 +109,7 @@ _NESTED = {
     (Reply, "data"): (File, True),
     (Reply, "vendored"): (File, True),
     (Reply, "cold"): (File, True),
+    (Reply, "beside_script"): (File, True),
     (Reply, "main"): (Main, False),
 }
 

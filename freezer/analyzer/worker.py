@@ -31,6 +31,7 @@ TARGET_PATH = [p for p in sys.path[1:] if p]
 sys.path[:] = [os.path.dirname(os.path.dirname(_HERE))] + TARGET_PATH
 
 from freezer import build_cache  # noqa: E402
+from freezer.analyzer import file_rules  # noqa: E402
 from freezer.analyzer.distributions import is_stdlib_entry, stdlib_dirs  # noqa: E402
 from freezer.analyzer.graph import STARTUP_MODULES, ModuleGraph  # noqa: E402
 from freezer.analyzer.protocol import (  # noqa: E402
@@ -299,6 +300,11 @@ def main() -> None:
         print(dumps(reply))
         return
     reply.warnings = graph.warnings()
+    if request.entry.kind == "script":
+        beside, refused = file_rules.named_beside_script(
+            os.path.dirname(request.entry.path), graph.program_strings)
+        reply.beside_script = [File(rel, full) for rel, full in beside]
+        reply.warnings += refused
     reply.libraries = sorted(graph.libraries)
     reply.cold, reply.dropped = whole_stdlib(graph, request.pruned)
     try:
