@@ -118,6 +118,8 @@ CASES = [
     Case("namespace-split", "namespace_split", minors=SMALL_SET,
          expect="words Äpfel Birnen ✓\nportions ['alpha', 'beta']"),
     Case("six-moves", "six_moves", minors=SMALL_SET, expect="moves ConfigParser Queue 24"),
+    Case("distutils-shim", "distutils_shim", minors=SMALL_SET,
+         expect="served by setuptools: True"),
     Case("editable", "editable_lib", minors=SMALL_SET, expect="words ['Äpfel', 'Birnen'"),
     Case("editable-src", "editable_src", minors=SMALL_SET, expect="srclib 3.1.4: Grüße"),
     # Real programs on packages nobody here wrote (issue 8): no hints given.

@@ -111,6 +111,13 @@ class ModuleGraph:
                 return False
             self.modules[sub] = mod
             mod.reason = f"{importer}:{lineno}" if importer else "start-up"
+            if mod.kind == "alias":
+                # The module it stands for is bundled; the shim that makes the alias comes
+                # with its distribution (and its .pth, which the runtime runs as site does).
+                if not self.add(mod.alias_of, importer, lineno, fatal, program, pruning,
+                                request):
+                    return False
+                continue
             # _add_distribution sets mod.dist, which _scan's policy needs.
             if mod.origin != "thirdparty" or not self._add_distribution(mod):
                 self._scan(mod)

@@ -22,13 +22,16 @@ _EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 @dataclass
 class Module:
     name: str
-    kind: str  # "source", "package", "namespace", "extension", "builtin", "frozen"
+    # "source", "package", "namespace", "extension", "builtin", "frozen", or "alias": a name
+    # a finder that site installed serves with another module (see shimmed_by_site)
+    kind: str
     path: str | None  # source or extension file on the build machine
     origin: str  # "program", "stdlib", "thirdparty"
     root: str | None = None  # the search-path entry it was found under
     search_locations: list[str] | None = None
     reason: str = ""  # "importer:line", for reports on why a module is in the bundle
     dist: str | None = None  # the distribution it belongs to (third-party modules)
+    alias_of: str = ""  # kind "alias": the module python imports for this name
 
 
 def is_pattern(exclude: str) -> bool:
@@ -85,6 +88,12 @@ class Finder:
         return module
 
     def _locate(self, name: str) -> Module | None:
+        target = shimmed_by_site(name)
+        if target:
+            # Ahead of every other finder, as site put it in sys.meta_path.
+            if self.find(target) is None:
+                return None
+            return Module(name, "alias", None, "thirdparty", alias_of=target)
         parent, _, _ = name.rpartition(".")
         if parent:
             pmod = self.find(parent)
@@ -149,6 +158,33 @@ class Finder:
             return self.index.owner(path) is not None
         except DistributionError:
             return True  # broken: reported when the distribution is bundled
+
+
+# setuptools' distutils-precedence.pth, which site runs, puts a finder first in sys.meta_path
+# that serves `distutils` with `setuptools._distutils` (on 3.12+, where the stdlib has no
+# distutils, and before, where it does). Its submodules are then found below that module's
+# `__path__`: the same files under the alias's names.
+_DISTUTILS_SHIM = ("_distutils_hack", "distutils", "setuptools._distutils")
+_shims: dict[str, bool] = {}
+
+
+def shimmed_by_site(name: str) -> str:
+    """The module python imports for `name` through a shim site installed ("" if none)."""
+    shim_module, alias, target = _DISTUTILS_SHIM
+    if name != alias and not name.startswith(alias + "."):
+        return ""
+    if alias not in _shims:
+        _shims[alias] = any(type(f).__module__ == shim_module and _asks(f, alias)
+                            for f in sys.meta_path)
+    return target + name[len(alias):] if _shims[alias] else ""
+
+
+def _asks(finder, name: str) -> bool:
+    """Does `finder` serve `name`? (setuptools' imports setuptools._distutils to answer.)"""
+    try:
+        return finder.find_spec(name, None) is not None
+    except Exception:  # its own failure: python then falls back to the other finders
+        return False
 
 
 def _find_by_meta_path(name: str):

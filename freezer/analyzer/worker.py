@@ -347,7 +347,7 @@ def bundled_modules(graph: ModuleGraph, compiler: Compiler, sources: bool
     python fails on it the same way, at run time, if it is ever imported."""
     modules = []
     for mod in sorted(graph.modules.values(), key=lambda m: m.name):
-        if mod.name == "__main__" or mod.kind in ("builtin", "frozen"):
+        if mod.name == "__main__" or mod.kind in ("builtin", "frozen", "alias"):
             continue
         item = BundledModule(mod.name, mod.kind, mod.origin, archive_name(mod),
                              source=mod.path, dist=mod.dist, reason=mod.reason)

@@ -173,15 +173,18 @@ def run():
     manifest = Manifest(payload.read(MANIFEST).decode())
     sys.frozen = True
     extensions = natives.install(exe, payload, manifest)
+    tree_finder = None
     if manifest.trees:
         from . import trees
 
-        trees.install(payload.zip(), manifest, extensions.loader)
+        tree_finder = trees.install(payload.zip(), manifest, extensions.loader)
     finder = modules.install(exe, payload, manifest)
     _unfreeze(manifest.frozen, finder)
     if manifest.stdlib_dir:
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
+    if tree_finder is not None:
+        trees.run_pth_files(tree_finder)
     site_builtins.install(manifest.stdlib_dir)
     sources.install(finder, natives.ctypes_patches(extensions.loader))
     if sys.unraisablehook is sys.__unraisablehook__:

@@ -441,6 +441,37 @@ def install(importer, manifest, native_loader=None):
     return finder
 
 
+def run_pth_files(finder):
+    """The `import` lines of the bundled distributions' .pth files, run at start as site
+    runs them for python (in the order of their names): setuptools' distutils-precedence.pth
+    installs the finder that serves `distutils`. Old-style namespace packages' `-nspkg.pth`
+    are left out: the trees serve those packages (see TreeFinder). A line that raises is
+    reported as site reports it, and the others still run."""
+    found = sorted((entry, key) for key, entries in finder.trees.items() for entry in entries
+                   if "/" not in entry and entry.endswith(".pth")
+                   and not entry.endswith("-nspkg.pth"))
+    for entry, _ in found:
+        try:
+            text = finder.importer.get_data(entry).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.startswith(("import ", "import\t")):
+                try:
+                    exec(line, {"__builtins__": __builtins__})
+                except Exception:
+                    import sys
+                    import traceback
+
+                    print(f"Error processing line {number} of {finder.site}/{entry}:\n",
+                          file=sys.stderr)
+                    for record in traceback.format_exception(*sys.exc_info()):
+                        for piece in record.splitlines():
+                            print("  " + piece, file=sys.stderr)
+                    print("\nRemainder of file ignored", file=sys.stderr)
+                    break
+
+
 def bundle_root(exe, manifest):
     """One directory laid out like PyInstaller's `sys._MEIPASS`: every unpacked
     distribution's top-level packages and modules, and the files added beside the script,
