@@ -178,3 +178,21 @@ def test_files_beside_the_script_that_its_code_names(tmp_path, monkeypatch):
     assert files == [("config.json", f"{real}/config.json"),
                      ("data/deep/w.txt", f"{real}/data/deep/w.txt")]
     assert len(refused) == 1 and "big: the program names this directory" in refused[0]
+
+
+def test_directories_beside_the_script_that_library_code_names(tmp_path):
+    """Flask looks for "templates" beside the script; a library's string naming a file there
+    is no sign the program reads it."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("<p>")
+    (tmp_path / "notes.txt").write_text("")
+    files, _ = file_rules.named_beside_script(str(tmp_path), set(), {"templates", "notes.txt"})
+    assert [name for name, _ in files] == ["templates/page.html"]
+
+
+def test_default_arguments_are_scanned():
+    from freezer.analyzer.imports_scan import scan_source
+
+    result = scan_source(b"def app(folder='templates', *, codec='latin-1'):\n    pass\n",
+                         "m.py", "m", False)
+    assert {"templates", "latin-1"} <= result.strings

@@ -79,7 +79,8 @@ _NOT_DATA_DIRS = frozenset({"__pycache__", "build", "dist", "node_modules", "sit
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo")
 
 
-def named_beside_script(script_dir: str, strings: Iterable[str]
+def named_beside_script(script_dir: str, strings: Iterable[str],
+                        library_strings: Iterable[str] = ()
                         ) -> tuple[list[tuple[str, str]], list[str]]:
     """(files, refusals): the files beside the main script that the program's own code names
     by a literal, as (script-relative name, file), and a line for each named directory too
@@ -88,14 +89,19 @@ def named_beside_script(script_dir: str, strings: Iterable[str]
     `python app.py` reads `os.path.join(os.path.dirname(__file__), "config.json")` from the
     script's directory; the frozen program finds the same files beside its `__file__` (plan.py
     unpacks them with the script, as for `--add-data`). A literal that names a directory
-    brings the directory. Code is not data (modules are bundled as modules), nor are ELF
-    files (other builds, ctypes libraries: see native_deps), nor environments or caches.
-    A name the code computes is not seen: `--add-data` takes it.
+    brings the directory. A directory that third-party code names (`library_strings`) comes
+    too: Flask looks for "templates" and "static" beside the script, its application's root.
+    Code is not data (modules are bundled as modules), nor are ELF files (other builds,
+    ctypes libraries: see native_deps), nor environments or caches. A name the code computes
+    is not seen: `--add-data` takes it.
     """
     script_dir = os.path.realpath(script_dir)
     files: dict[str, str] = {}
     refused: list[str] = []
-    for text in sorted(strings):
+    strings = set(strings)
+    library_dirs = {t for t in library_strings if t not in strings
+                    and os.path.isdir(os.path.join(script_dir, t.strip("/")))}
+    for text in sorted(strings | library_dirs):
         rel = os.path.normpath(text.lstrip("/")) if "\0" not in text else "."
         if rel in (".", "..") or rel.startswith(".." + os.sep) or rel.startswith("."):
             continue

@@ -58,6 +58,9 @@ class ModuleGraph:
         self.problems: list[Problem] = []
         self.strings: set[str] = set()
         self.program_strings: set[str] = set()  # the strings of the program's own code
+        # ... and of third-party code: the directories it names beside the script (Flask's
+        # "templates" under the program's root path).
+        self.thirdparty_strings: set[str] = set()
         self.display: dict[str, str] = {}  # module name -> file name shown in messages
         self.program_imports: set[str] = set()  # what the program's own code imports
         # The `tests`/`test` subpackages of bundled distributions that no bundled code has
@@ -183,6 +186,8 @@ class ModuleGraph:
             self.strings |= result.strings
             if mod.origin == "program":
                 self.program_strings |= result.strings
+            elif mod.origin == "thirdparty":
+                self.thirdparty_strings |= result.strings
         program = mod.origin == "program"
         stdlib = mod.origin == "stdlib"
         if result.registers_modules and not stdlib:

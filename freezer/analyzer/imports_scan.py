@@ -229,7 +229,11 @@ class _Scanner:
             self._add("typing", node, ctx)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             inner = ctx.but(lazy=True)
-            return [(d, ctx) for d in node.decorator_list] + [(s, inner) for s in node.body]
+            # Default values are evaluated where the function is defined (Flask's
+            # `template_folder="templates"`); the body only when it is called.
+            defaults = [d for d in (*node.args.defaults, *node.args.kw_defaults) if d]
+            return [(d, ctx) for d in (*node.decorator_list, *defaults)] + \
+                [(s, inner) for s in node.body]
         if isinstance(node, ast.Lambda):
             return [(node.body, ctx.but(lazy=True))]
         if isinstance(node, ast.Import):

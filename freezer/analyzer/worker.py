@@ -302,7 +302,8 @@ def main() -> None:
     reply.warnings = graph.warnings()
     if request.entry.kind == "script":
         beside, refused = file_rules.named_beside_script(
-            os.path.dirname(request.entry.path), graph.program_strings)
+            os.path.dirname(request.entry.path), graph.program_strings,
+            graph.thirdparty_strings)
         reply.beside_script = [File(rel, full) for rel, full in beside]
         reply.warnings += refused
     reply.libraries = sorted(graph.libraries)
