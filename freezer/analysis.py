@@ -50,6 +50,11 @@ class BundledModule:
     source: str | None = None  # the .py it came from
     dist: str | None = None  # the third-party distribution it belongs to
     py: str | None = None  # the source to ship beside the bytecode (None: --no-sources)
+    # Why it is bundled: where it was first reached ("app.py:3", "--include-module:0",
+    # "rich (whole distribution, for rich.console)"), and the module whose import that was
+    # ("" for none: start-up, a hint, the whole standard library). See build_record.py.
+    reason: str = ""
+    by: str = ""
 
 
 @dataclass
@@ -62,6 +67,7 @@ class BundledDist:
     file_bound: bool  # served from real files (unpacked into the cache)
     why: str = ""
     direct: bool = True  # the program's own code imports it (not only other distributions)
+    bundled_for: str = ""  # "for MODULE", "required by DIST", "plugin in group G"
 
 
 @dataclass
@@ -87,6 +93,13 @@ class Analysis:
     # How many modules the output holds where that is not len(modules): a .pyz carries the
     # program's and its distributions' modules only, the target Python has the stdlib.
     held: int | None = None
+    # What code names but the build left out, and why: {"name", "why", "at"}.
+    left_out: list[dict] = field(default_factory=list)
+    # Seconds the worker spent on the analysis and on compiling, for the progress lines.
+    timings: dict[str, float] = field(default_factory=dict)
+    # Bytes the binary's starts write to the cache at most (native files and trees unpacked).
+    unpacked: int = 0
+    boot_unpacked: int = 0  # of which every first start writes these (the boot libraries)
 
 
 def clean_env() -> dict[str, str]:
@@ -145,10 +158,11 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
             raise FreezeError(f"--python {python}: {reply['fatal']}")
         raise FreezeError(reply["fatal"])
     modules = [BundledModule(m["name"], m["kind"], m["origin"], m["archive"], m.get("file"),
-                             m.get("source"), m.get("dist"), m.get("py"))
+                             m.get("source"), m.get("dist"), m.get("py"),
+                             m.get("reason", ""), m.get("by", ""))
                for m in reply["modules"]]
     dists = [BundledDist(d["name"], d["version"], d["dist_info"], d["file_bound"], d["why"],
-                         d.get("direct", True))
+                         d.get("direct", True), d.get("bundled_for", ""))
              for d in reply.get("dists", [])]
     data = {d["archive"]: d["source"] for d in reply.get("data", [])}
     data_dist = {d["archive"]: d["dist"] for d in reply.get("data", []) if d.get("dist")}
@@ -156,4 +170,5 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     cold = {c["archive"]: c["source"] for c in [*reply["cold"], *reply["cold_data"]]}
     return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
                     dists, data, data_dist, vendored, cold, reply.get("dropped", []),
-                    libraries=reply.get("libraries", []))
+                    libraries=reply.get("libraries", []), left_out=reply.get("left_out", []),
+                    timings=reply.get("timings", {}))

@@ -17,6 +17,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,12 +25,14 @@ from typing import Callable
 import freezer
 from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
+from freezer.decisions import explain
 from freezer.errors import STOP_SIGNALS, FreezeError
 from freezer.glibc import Floor, Version, floor_of
 from freezer.native_deps import find_library, needed_libraries, system_dirs
 from freezer.payload import write_executable
 from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
 from freezer.platforms import Platform, host
+from freezer.progress import QUIET, VERBOSE, Progress
 from freezer.pyz import write_pyz
 from freezer.target_root import check_links
 from freezer.trace import traced_modules
@@ -437,7 +440,9 @@ def glibc_floor(boot: Path, plan: BundlePlan) -> Floor:
     return floor_of([("the bootloader", str(boot), True), *plan.natives])
 
 
-def build(opts: BuildOptions) -> Analysis:
+def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
+    """Build opts.output; each step said on `progress` as it ends (progress.py)."""
+    progress = progress if progress is not None else Progress(QUIET)
     entry = opts.entry
     if entry.kind == "script":
         check_script(entry.path)
@@ -446,34 +451,52 @@ def build(opts: BuildOptions) -> Analysis:
     guard = OutputGuard(opts.output)
     protect_options(guard, opts, root)
     guard.check()
-    protect_target(guard, opts)
-    guard.check()
+    with progress.step("environment") as step:
+        protect_target(guard, opts)
+        guard.check()
+        step["detail"] = opts.python
     remove_stale_temps(opts.output)
     search = program_search_path(opts)
     traced: list[str] = []
     trace_warnings: list[str] = []
     if opts.trace_args is not None:
-        traced = traced_modules(opts.python, entry, opts.trace_args, search,
-                                warnings=trace_warnings, launcher=opts.launcher)
-    analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
-                       opts.exclude, root, collect=opts.collect, traced=traced,
-                       pruned=opts.pruned, sources=opts.sources, launcher=opts.launcher)
+        with progress.step("trace") as step:
+            traced = traced_modules(opts.python, entry, opts.trace_args, search,
+                                    warnings=trace_warnings, launcher=opts.launcher)
+            step["detail"] = f"{len(traced)} modules imported"
+    with progress.step("analysis") as step:
+        analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
+                           opts.exclude, root, collect=opts.collect, traced=traced,
+                           pruned=opts.pruned, sources=opts.sources, launcher=opts.launcher)
+        compile_time = analysis.timings.get("compile", 0.0)
+        step["seconds"] = max(0.0, time.monotonic() - step["start"] - compile_time)
+        step["detail"] = (f"{len(analysis.modules)} modules, {len(analysis.dists)} "
+                          f"distribution{'s' * (len(analysis.dists) != 1)}")
+    progress.record("compile", compile_time, f"{sum(1 for m in analysis.modules if m.file)}"
+                    " files")
     if opts.root:
         check_links(opts.root, analysis.target["stdlib"])
     analysis.target["root"] = opts.root
     analysis.target["platform"] = opts.platform.name
     analysis.warnings[:0] = trace_warnings
+    if progress.level >= VERBOSE:
+        explain(progress, analysis)
     # The program's other modules, and every file bundled with them, are known only now.
     protect_analysis(guard, analysis)
     guard.check()
     if opts.output.suffix == ".pyz":
-        write_output(opts.output,
-                     lambda: write_pyz(opts.output, analysis, entry, analysis.warnings))
+        with progress.step("write") as step:
+            write_output(opts.output,
+                         lambda: write_pyz(opts.output, analysis, entry, analysis.warnings))
+            step["detail"] = str(opts.output.name)
         return analysis
-    plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
-    target = analysis.target
-    boot = target_bootloader(opts, target, root)
-    analysis.floor = glibc_floor(boot, plan)
+    with progress.step("compress") as step:
+        plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
+        target = analysis.target
+        boot = target_bootloader(opts, target, root)
+        analysis.floor = glibc_floor(boot, plan)
+        step["detail"] = f"{len(plan.natives)} native files"
+    analysis.unpacked, analysis.boot_unpacked = plan.unpacked, plan.boot_unpacked
     if opts.glibc is not None:
         refusal = analysis.floor.check(opts.glibc, opts.glibc_from)
         if refusal:
@@ -481,5 +504,7 @@ def build(opts: BuildOptions) -> Analysis:
     protect_plan(guard, plan)
     protect_natives(guard, analysis)
     guard.check()
-    write_output(opts.output, lambda: write_executable(opts.output, boot, plan))
+    with progress.step("write") as step:
+        write_output(opts.output, lambda: write_executable(opts.output, boot, plan))
+        step["detail"] = str(opts.output.name)
     return analysis

@@ -25,6 +25,7 @@ from freezer.config import (
 from freezer.errors import FreezeError, interruption, raise_on_signals, restore_signals
 from freezer.glibc import parse_version
 from freezer.platforms import Platform, by_name, host
+from freezer.progress import NORMAL, QUIET, VERBOSE, Progress, megabytes
 from freezer.target_root import check_root, launcher, root_python
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -183,6 +184,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="refuse a build that would need a newer glibc than X.Y to run (the "
                         "summary says what the binary needs)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print the build's decisions: why each module and distribution "
+                        "is bundled (the import's file:line, a hint, the stdlib) and what was "
+                        "left out")
     p.add_argument("--version", action="version", version=f"freeze {__version__}")
     return p
 
@@ -369,20 +374,25 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     try:
         args = parse(argv)
+        if args.quiet and args.verbose:
+            raise FreezeError("give -q (errors only) or -v (decisions too), not both")
         opts = options_from_args(args)
-        analysis = build(opts)
+        progress = Progress(QUIET if args.quiet else VERBOSE if args.verbose else NORMAL)
+        analysis = build(opts, progress)
     except (FreezeError, BootloaderError) as e:
         if interruption() is not None:
             raise
         print(f"freeze: error: {e}", file=sys.stderr)
         return 2
+    progress.finish()
     if not args.quiet:
-        report(args, opts, analysis)
+        report(args.output, opts, analysis)
     return 0
 
 
-def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> None:
-    """The warnings, what --pruned left out, and what was written, on stderr."""
+def report(shown: str, opts: BuildOptions, analysis: Analysis) -> None:
+    """The warnings, what --pruned left out, and the summary, on stderr: size, modules,
+    distributions, the glibc floor, and what a first start writes to the cache."""
     for warning in analysis.warnings:
         print(f"freeze: warning: {warning}", file=sys.stderr)
     if analysis.dropped:
@@ -391,8 +401,14 @@ def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> 
               file=sys.stderr)
     size = opts.output.stat().st_size / 1e6
     held = len(analysis.modules) if analysis.held is None else analysis.held
-    print(f"freeze: wrote {args.output} ({size:.1f} MB, {held} module{'s' * (held != 1)}, "
-          f"CPython {analysis.target['version']})", file=sys.stderr)
+    dists = len(analysis.dists)
+    print(f"freeze: wrote {shown} ({size:.1f} MB, {held} module{'s' * (held != 1)}, "
+          f"{dists} distribution{'s' * (dists != 1)}, CPython {analysis.target['version']})",
+          file=sys.stderr)
     floor = analysis.floor.summary() if analysis.floor else None
     if floor:
-        print(f"freeze: {args.output} {floor}", file=sys.stderr)
+        print(f"freeze: {shown} {floor}", file=sys.stderr)
+    if analysis.unpacked:
+        print(f"freeze: a first start writes {megabytes(analysis.boot_unpacked)} to the "
+              f"cache, up to {megabytes(analysis.unpacked)} as its imports unpack more "
+              "(each once, shared by every binary that carries it)", file=sys.stderr)

@@ -228,6 +228,9 @@ class ModuleGraph:
         self.registrars: dict[str, set[str]] = {}
         # Shared libraries the bundled code (not the stdlib's) names to ctypes by a literal.
         self.libraries: set[str] = set()
+        # What --exclude-module left out -> where it was first imported ("file:line"), for
+        # the build's -v and its record.
+        self.left_out: dict[str, str] = {}
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -465,6 +468,7 @@ class ModuleGraph:
                 self.program_imports.add(ref.name)
                 self.program_imports.update(f"{ref.name}.{item}" for item in ref.fromlist)
             if self.excluded(ref.name):
+                self.left_out.setdefault(ref.name, f"{where}:{ref.lineno}")
                 continue
             if stdlib and ref.fallback_for and not self._fallback_needed(ref.fallback_for):
                 # The fallback of imports that all succeed: python never runs it. Compiled
@@ -626,6 +630,7 @@ class ModuleGraph:
             self.problems.append(Problem(dist.name, "", 0, True, text=str(e)))
             return
         self.dists[dist.name] = dist
+        dist.why_bundled = why
         if metadata_only:
             for rel in dist.files:
                 if rel.startswith(dist.dist_info + "/"):
@@ -674,6 +679,7 @@ class ModuleGraph:
                 continue
             name, kind = found
             if self.excluded(name):
+                self.left_out.setdefault(name, reason)
                 continue
             known = self.modules.get(name)
             if known is not None and not (kind == "extension" and known.kind == "source"

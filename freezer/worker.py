@@ -22,7 +22,9 @@ import importlib.util  # noqa: E402
 import json  # noqa: E402
 import marshal  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import sysconfig  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 # Drop this file's directory (sys.path[0]) so it cannot shadow the stdlib the analysis looks
@@ -242,7 +244,47 @@ def whole_stdlib(graph: ModuleGraph, pruned: bool) -> tuple[list[dict], list[dic
     return cold, cold_data, dropped
 
 
+_LINE = re.compile(r":\d+$")
+_NOTE = re.compile(r" \((?:whole distribution|test suite), (?:for|required by) ([\w.-]+)\)$")
+
+
+def importer_of(reason: str, by_display: dict[str, str], names: set[str]) -> str:
+    """The module whose import brought a module in, from its reason ("app.py:3",
+    "rich (whole distribution, for rich.console)", "pkg (implicit):0"), or "" where no
+    module did (start-up, a command-line hint, the whole standard library)."""
+    note = _NOTE.search(reason)
+    if note:
+        return note.group(1) if note.group(1) in names else ""
+    where = _LINE.sub("", reason)
+    for candidate in (where, re.sub(r" \([^()]*\)$", "", where)):
+        if candidate in by_display:
+            return by_display[candidate]
+        if candidate in names:
+            return candidate
+    return ""
+
+
+def why_records(graph: ModuleGraph) -> dict[str, str]:
+    """Module name -> the module that imported it first ("" for none), kept for the build
+    record so that `freeze why` can walk the chain back to the program."""
+    names = set(graph.modules)
+    by_display = {graph.display_name(m): m.name for m in graph.modules.values()}
+    by_display.update({shown: name for name, shown in graph.display.items()})
+    return {m.name: importer_of(m.reason, by_display, names) for m in graph.modules.values()}
+
+
+def left_out(graph: ModuleGraph) -> list[dict]:
+    """What the build did not bundle that some code names, and why: --exclude-module, and
+    distributions' test suites nothing imports."""
+    out = [{"name": name, "why": "--exclude-module", "at": at}
+           for name, at in sorted(graph.left_out.items())]
+    out += [{"name": name, "why": f"test suite of {dist.name}, which no bundled code imports",
+             "at": ""} for name, (dist, _) in sorted(graph.unreached_tests.items())]
+    return out
+
+
 def main() -> None:
+    started = time.monotonic()
     request = json.load(sys.stdin)
     _LAUNCHER[:] = request.get("launcher", ())
     reply: dict = {"target": target_facts()}
@@ -291,13 +333,15 @@ def main() -> None:
     reply["warnings"] = graph.warnings()
     reply["libraries"] = sorted(graph.libraries)
     cold, cold_data, dropped = whole_stdlib(graph, request.get("pruned", False))
+    importers = why_records(graph)
+    analysed = time.monotonic()
     modules = []
     for mod in sorted(graph.modules.values(), key=lambda m: m.name):
         if mod.name == "__main__" or mod.kind in ("builtin", "frozen"):
             continue
         item = {"name": mod.name, "kind": mod.kind, "origin": mod.origin,
                 "archive": archive_name(mod), "source": mod.path, "reason": mod.reason,
-                "dist": mod.dist}
+                "by": importers.get(mod.name, ""), "dist": mod.dist}
         if mod.kind in ("source", "package"):
             # The file name python's tracebacks show: the source's own path, which linecache
             # reads where it exists and asks the module's loader for where it does not.
@@ -341,11 +385,13 @@ def main() -> None:
                                if m.get("dist") == dist.name})
                 text = "".join(t + "\n" for t in tops).encode()
                 graph.data[top_level] = cached_text(text, request["pyc_cache"], "top_level.txt")
+    compiled = time.monotonic()
     main_source = request["entry"].get("path")
     direct = {m.dist for m in graph.modules.values()
               if m.dist and (m.name in graph.program_imports or m.name in request["include"])}
     dists = [{"name": d.name, "version": d.version, "file_bound": d.file_bound,
-              "why": d.why_files, "dist_info": d.dist_info, "direct": d.name in direct}
+              "why": d.why_files, "dist_info": d.dist_info, "direct": d.name in direct,
+              "bundled_for": d.why_bundled}
              for d in sorted(graph.dists.values(), key=lambda d: d.name.lower())]
     data = [{"archive": a, "source": graph.data[a], "dist": graph.data_dist.get(a)}
             for a in sorted(graph.data)]
@@ -354,7 +400,8 @@ def main() -> None:
     vendored = [{"archive": rel, "source": os.path.join(d.site_dir, rel), "dist": d.name}
                 for d in graph.dists.values() for rel in d.vendored]
     reply.update(modules=modules, dists=dists, data=data, vendored=vendored, cold=cold,
-                 cold_data=cold_data, dropped=dropped,
+                 cold_data=cold_data, dropped=dropped, left_out=left_out(graph),
+                 timings={"analysis": analysed - started, "compile": compiled - analysed},
                  main={"kind": kind, "arg": arg, "pyc": main_pyc, "source": main_source})
     print(json.dumps(reply))
 
