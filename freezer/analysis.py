@@ -97,6 +97,9 @@ class Analysis:
     left_out: list[dict] = field(default_factory=list)
     # Seconds the worker spent on the analysis and on compiling, for the progress lines.
     timings: dict[str, float] = field(default_factory=dict)
+    # Modules no entry holds (__main__, built-in and frozen ones) that import bundled ones:
+    # {"name", "origin", "kind", "reason", "by"}, so that a why-chain reaches the program.
+    importers: list[dict] = field(default_factory=list)
     # Bytes the binary's starts write to the cache at most (native files and trees unpacked).
     unpacked: int = 0
     boot_unpacked: int = 0  # of which every first start writes these (the boot libraries)
@@ -171,4 +174,4 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
                     dists, data, data_dist, vendored, cold, reply.get("dropped", []),
                     libraries=reply.get("libraries", []), left_out=reply.get("left_out", []),
-                    timings=reply.get("timings", {}))
+                    timings=reply.get("timings", {}), importers=reply.get("importers", []))

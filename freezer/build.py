@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import freezer
+from freezer import build_record
 from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
 from freezer.decisions import explain
@@ -30,7 +31,7 @@ from freezer.errors import STOP_SIGNALS, FreezeError
 from freezer.glibc import Floor, Version, floor_of
 from freezer.native_deps import find_library, needed_libraries, system_dirs
 from freezer.payload import write_executable
-from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
+from freezer.plan import LIBGCC_S, BundlePlan, Entry, libpython_path, make_plan
 from freezer.platforms import Platform, host
 from freezer.progress import QUIET, VERBOSE, Progress
 from freezer.pyz import write_pyz
@@ -487,7 +488,9 @@ def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
     if opts.output.suffix == ".pyz":
         with progress.step("write") as step:
             write_output(opts.output,
-                         lambda: write_pyz(opts.output, analysis, entry, analysis.warnings))
+                         lambda: write_pyz(opts.output, analysis, entry, analysis.warnings,
+                                           lambda: (build_record.ENTRY,
+                                                    build_record.make(opts, analysis))))
             step["detail"] = str(opts.output.name)
         return analysis
     with progress.step("compress") as step:
@@ -497,6 +500,7 @@ def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
         analysis.floor = glibc_floor(boot, plan)
         step["detail"] = f"{len(plan.natives)} native files"
     analysis.unpacked, analysis.boot_unpacked = plan.unpacked, plan.boot_unpacked
+    plan.add(Entry(build_record.ENTRY, data=build_record.make(opts, analysis), deflate=True))
     if opts.glibc is not None:
         refusal = analysis.floor.check(opts.glibc, opts.glibc_from)
         if refusal:

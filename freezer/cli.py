@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from freezer import __version__
+from freezer import __version__, inspection
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError
 from freezer.build import BuildOptions, build, check_script
@@ -30,7 +30,8 @@ from freezer.target_root import check_root, launcher, root_python
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
-USAGE = "freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT"
+USAGE = ("freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT | "
+         "freeze inspect OUT | freeze why OUT MODULE")
 WHAT_TO_DO = ("nothing to freeze: give a script (freeze app.py -o app), -m MODULE or "
               "MODULE:FUNCTION, and the output with -o OUT; freeze --help lists the options")
 
@@ -372,6 +373,15 @@ def run(argv: list[str] | None = None) -> int:
         # python's own tools print (argparse's full usage would list every option).
         print(f"usage: {USAGE}\nfreeze: error: {WHAT_TO_DO}", file=sys.stderr)
         return 2
+    if argv[0] in SUBCOMMANDS:
+        try:
+            return SUBCOMMANDS[argv[0]](argv[1:])
+        except FreezeError as e:
+            print(f"freeze: error: {e}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # `freeze inspect OUT | head`: the reader has all it wants
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     try:
         args = parse(argv)
         if args.quiet and args.verbose:
@@ -412,3 +422,29 @@ def report(shown: str, opts: BuildOptions, analysis: Analysis) -> None:
         print(f"freeze: a first start writes {megabytes(analysis.boot_unpacked)} to the "
               f"cache, up to {megabytes(analysis.unpacked)} as its imports unpack more "
               "(each once, shared by every binary that carries it)", file=sys.stderr)
+
+
+# --- the commands that read a binary or the cache ------------------------------------------------
+
+def inspect_command(argv: list[str]) -> int:
+    """`freeze inspect OUT`: what the binary holds (inspection.py); status 1 if damaged."""
+    if len(argv) != 1 or argv[0].startswith("-"):
+        raise FreezeError("usage: freeze inspect OUT (a binary freeze built)")
+    text, status = inspection.report(argv[0])
+    print(text)
+    return status
+
+
+def why_command(argv: list[str]) -> int:
+    """`freeze why OUT MODULE`: the import chain that brought MODULE into OUT."""
+    if len(argv) != 2 or any(a.startswith("-") for a in argv):
+        raise FreezeError("usage: freeze why OUT MODULE")
+    if not is_module_name(argv[1]):
+        raise FreezeError(f"{argv[1]}: not a module name")
+    print(inspection.why(argv[0], argv[1]))
+    return 0
+
+
+# The first word that names one of these is the command, never a program to freeze: a
+# directory named so is frozen as ./inspect.
+SUBCOMMANDS = {"inspect": inspect_command, "why": why_command}

@@ -336,8 +336,12 @@ def main() -> None:
     importers = why_records(graph)
     analysed = time.monotonic()
     modules = []
+    importers_only = []  # what no entry holds, but that imports what one does
     for mod in sorted(graph.modules.values(), key=lambda m: m.name):
         if mod.name == "__main__" or mod.kind in ("builtin", "frozen"):
+            importers_only.append({"name": mod.name, "origin": mod.origin, "kind": mod.kind,
+                                   "reason": mod.reason or graph.display_name(mod),
+                                   "by": importers.get(mod.name, "")})
             continue
         item = {"name": mod.name, "kind": mod.kind, "origin": mod.origin,
                 "archive": archive_name(mod), "source": mod.path, "reason": mod.reason,
@@ -401,6 +405,7 @@ def main() -> None:
                 for d in graph.dists.values() for rel in d.vendored]
     reply.update(modules=modules, dists=dists, data=data, vendored=vendored, cold=cold,
                  cold_data=cold_data, dropped=dropped, left_out=left_out(graph),
+                 importers=importers_only,
                  timings={"analysis": analysed - started, "compile": compiled - analysed},
                  main={"kind": kind, "arg": arg, "pyc": main_pyc, "source": main_source})
     print(json.dumps(reply))
