@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from freezer import __version__, inspection
+from freezer import __version__, cache_admin, inspection
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError
 from freezer.build import BuildOptions, build, check_script
@@ -30,8 +30,8 @@ from freezer.target_root import check_root, launcher, root_python
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
-USAGE = ("freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT | "
-         "freeze inspect OUT | freeze why OUT MODULE")
+USAGE = ("freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT; "
+         "freeze inspect OUT | why OUT MODULE | cache info|prune|clear")
 WHAT_TO_DO = ("nothing to freeze: give a script (freeze app.py -o app), -m MODULE or "
               "MODULE:FUNCTION, and the output with -o OUT; freeze --help lists the options")
 
@@ -445,6 +445,12 @@ def why_command(argv: list[str]) -> int:
     return 0
 
 
+def cache_command(argv: list[str]) -> int:
+    """`freeze cache info | prune [--days N] | clear` (cache_admin.py)."""
+    print(cache_admin.command(argv))
+    return 0
+
+
 # The first word that names one of these is the command, never a program to freeze: a
 # directory named so is frozen as ./inspect.
-SUBCOMMANDS = {"inspect": inspect_command, "why": why_command}
+SUBCOMMANDS = {"inspect": inspect_command, "why": why_command, "cache": cache_command}

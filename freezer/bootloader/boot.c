@@ -850,6 +850,23 @@ static int cache_root_fd(const char **why)
 }
 
 /* The checked directory <root>/<a>/<b> (b may be NULL), created as needed. */
+/* The last-use mark `freeze cache prune` reads (freezer/cache_admin.py): the mtime of each
+ * directory of the cache a start opens (native/<sha>: a library, a module or a store
+ * stream) and of the binary's own record under verified/, moved to now once it is
+ * MARK_SECONDS old.  A warm start pays one fstatat and a clock read per entry (no write but
+ * once a day); a file's own mtime is never touched, as it is part of its identity. */
+#define MARK_SECONDS 86400
+
+static void mark_used(int parent, const char *name)
+{
+    struct stat st;
+    struct timespec now;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+        now.tv_sec - st.st_mtim.tv_sec >= MARK_SECONDS)
+        utimensat(parent, name, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
 static int cache_dir(const char *a, const char *b, const char **why)
 {
     int root = cache_root_fd(why);
@@ -859,6 +876,8 @@ static int cache_dir(const char *a, const char *b, const char **why)
     if (d < 0 || !b)
         return d;
     int e = open_dir_at(d, b, 1, 1, why);
+    if (e >= 0)
+        mark_used(d, b);
     close(d);
     return e;
 }
@@ -1220,6 +1239,7 @@ static void verify_self(int fd, uint64_t covered, const char *sha)
              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
     int dir = cache_dir("verified", NULL, &why);
     if (dir >= 0 && record_matches(dir, g_verify.name, g_verify.id)) {
+        mark_used(dir, g_verify.name);
         close(dir);
         return;
     }
