@@ -102,6 +102,7 @@ class Analysis:
     importers: list[dict] = field(default_factory=list)
     # Bytes the binary's starts write to the cache at most (native files and trees unpacked).
     unpacked: int = 0
+    sbom: bytes = b""  # the CycloneDX document the build embedded (sbom.py)
     boot_unpacked: int = 0  # of which every first start writes these (the boot libraries)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import freezer
-from freezer import build_record
+from freezer import build_record, sbom
 from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
 from freezer.decisions import explain
@@ -441,6 +441,12 @@ def glibc_floor(boot: Path, plan: BundlePlan) -> Floor:
     return floor_of([("the bootloader", str(boot), True), *plan.natives])
 
 
+def pyz_records(opts: BuildOptions, analysis: Analysis) -> list[tuple[str, bytes]]:
+    """The build record and the SBOM, as a .pyz carries them too (made once all is known)."""
+    analysis.sbom = sbom.make(analysis, None, opts.output.name)
+    return [(build_record.ENTRY, build_record.make(opts, analysis)), (sbom.ENTRY, analysis.sbom)]
+
+
 def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
     """Build opts.output; each step said on `progress` as it ends (progress.py)."""
     progress = progress if progress is not None else Progress(QUIET)
@@ -489,8 +495,7 @@ def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
         with progress.step("write") as step:
             write_output(opts.output,
                          lambda: write_pyz(opts.output, analysis, entry, analysis.warnings,
-                                           lambda: (build_record.ENTRY,
-                                                    build_record.make(opts, analysis))))
+                                           lambda: pyz_records(opts, analysis)))
             step["detail"] = str(opts.output.name)
         return analysis
     with progress.step("compress") as step:
@@ -501,6 +506,8 @@ def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
         step["detail"] = f"{len(plan.natives)} native files"
     analysis.unpacked, analysis.boot_unpacked = plan.unpacked, plan.boot_unpacked
     plan.add(Entry(build_record.ENTRY, data=build_record.make(opts, analysis), deflate=True))
+    analysis.sbom = sbom.make(analysis, plan, opts.output.name)
+    plan.add(Entry(sbom.ENTRY, data=analysis.sbom, deflate=True))
     if opts.glibc is not None:
         refusal = analysis.floor.check(opts.glibc, opts.glibc_from)
         if refusal:

@@ -14,8 +14,8 @@ pyc/<magic>) and of its own record under verified/ to now, once that mtime is a 
 too, so a directory being written is never old. atime was the other candidate: it is free
 where the file system keeps it (relatime updates it once a day), but noatime mounts, common
 in containers and on SSDs, never change it, and a prune based on it would remove what is in
-use. A warm start pays one fstatat and a clock read per directory, measured in
-tests/test_cache_admin.py against the same binary built without the mark's writes.
+use. A warm start pays one fstatat and a clock read per directory and writes nothing
+(tests/test_cache_admin.py counts its utimensat calls with strace).
 
 The build cache (build/) holds no mark: what the build reads from it is keyed by content or
 by the input file's identity, and is made again when missing. `prune` leaves it alone;

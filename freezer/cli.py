@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from freezer import __version__, build_env, cache_admin, inspection
+from freezer import __version__, build_env, cache_admin, inspection, sbom
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError, cache_root
 from freezer.build import BuildOptions, build, check_script
@@ -157,6 +157,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="install this requirements file into an isolated build environment "
                         "of the target Python (made with pip, kept for the next build) and "
                         "freeze from it (repeatable)")
+    p.add_argument("--sbom", metavar="FILE",
+                   help="also write the CycloneDX 1.6 SBOM of what the binary carries to FILE "
+                        "(every binary embeds it: freeze inspect --sbom OUT)")
     p.add_argument("--script", action="append", default=[], metavar="NAME",
                    help="with a project directory: build only this console script "
                         "(repeatable; default: all of them)")
@@ -405,8 +408,13 @@ def run(argv: list[str] | None = None) -> int:
             print(f"usage: {USAGE}\nfreeze: error: {WHAT_TO_DO}", file=sys.stderr)
             return 2
         progress = Progress(QUIET if args.quiet else VERBOSE if args.verbose else NORMAL)
-        for opts, shown in planned_builds(args, progress):
+        builds = planned_builds(args, progress)
+        if args.sbom and len(builds) > 1:
+            raise FreezeError(f"--sbom {args.sbom}: one binary at a time (give --script NAME)")
+        for opts, shown in builds:
             analysis = build(opts, progress)
+            if args.sbom:
+                sbom.write(Path(args.sbom), analysis.sbom)
             progress.finish()
             if not args.quiet:
                 report(shown, opts, analysis)
@@ -543,8 +551,11 @@ def report(shown: str, opts: BuildOptions, analysis: Analysis) -> None:
 
 def inspect_command(argv: list[str]) -> int:
     """`freeze inspect OUT`: what the binary holds (inspection.py); status 1 if damaged."""
+    if len(argv) == 2 and argv[0] == "--sbom":
+        sys.stdout.buffer.write(inspection.embedded(argv[1], sbom.ENTRY))
+        return 0
     if len(argv) != 1 or argv[0].startswith("-"):
-        raise FreezeError("usage: freeze inspect OUT (a binary freeze built)")
+        raise FreezeError("usage: freeze inspect [--sbom] OUT (a binary freeze built)")
     text, status = inspection.report(argv[0])
     print(text)
     return status

@@ -11,6 +11,8 @@ library's and CPython's.
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -269,3 +271,15 @@ def not_bundled(path: str, module: str, record: dict) -> str:
         return f"{module}: not in {path}: left out by --pruned, as no import of it was seen"
     raise FreezeError(f"{path} holds no module {module} (freeze inspect {path} lists what "
                       "it holds)")
+
+
+def embedded(path: str, entry: str) -> bytes:
+    """One entry of a binary's payload as it is (`freeze inspect --sbom OUT`)."""
+    open_binary(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read(entry)
+    except KeyError:
+        raise FreezeError(f"{path}: carries no {entry} (built by an older freezer)") from None
+    except (zipfile.BadZipFile, zlib.error, OSError) as e:
+        raise FreezeError(f"{path}: {entry} cannot be read ({e})") from None

@@ -44,7 +44,7 @@ def _native_dists(analysis: Analysis) -> set[str]:
 
 def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
               warnings: list[str] | None = None,
-              record: Callable[[], tuple[str, bytes]] | None = None) -> None:
+              records: Callable[[], list[tuple[str, bytes]]] | None = None) -> None:
     """The program's modules and its third-party distributions, as sources.
 
     A distribution with native code that only other distributions reach (an optional
@@ -83,9 +83,8 @@ def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
             # The bundled RECORD names bytecode; a .pyz carries the sources.
             data = data.replace(b".pyc,,", b".py,,")
         files[archive] = data
-    if record is not None:  # the build record (build_record.py), made once all is known
-        name, data = record()
-        files[name] = data
+    if records is not None:  # the build record and SBOM, made once all is known
+        files.update(records())
 
     def build(tmp: Path) -> None:
         with open(tmp, "wb") as f:

@@ -10,13 +10,17 @@ step's file:line is a line of that file that names the module it brought in.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Target, run_freezer
+from conftest import REPO, Target, freezer_env, run_freezer
 from sandbox import assert_same_behaviour, run_plain, run_sandboxed
 from venvs import RICHCLI, site_packages, venv_python
 
@@ -33,7 +37,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     target: Target = found[-1]
     python = venv_python(target, RICHCLI)
     out = tmp_path_factory.mktemp("richcli") / "richcli"
-    done = run_freezer(["richcli.py", "-v", "-o", str(out), "--python", str(python)], PROGRAM)
+    done = run_freezer(["richcli.py", "-v", "-o", str(out), "--python", str(python),
+                        "--sbom", str(out) + ".cdx.json"], PROGRAM)
     assert done.returncode == 0, done.stderr
     return python, out, done.stderr
 
@@ -170,7 +175,7 @@ def test_inspect_names_the_damage(built: tuple[Path, Path, str], tmp_path: Path)
 
 
 @pytest.mark.parametrize(("argv", "line"), [
-    (["inspect"], "usage: freeze inspect OUT (a binary freeze built)"),
+    (["inspect"], "usage: freeze inspect [--sbom] OUT (a binary freeze built)"),
     (["inspect", "nosuch"], "nosuch: no such file"),
     (["inspect", "app.py"], "app.py: not a freezer binary (no payload and no build record in "
                             "it)"),
@@ -200,3 +205,49 @@ def test_zipapp_carries_the_record(built: tuple[Path, Path, str], tmp_path: Path
     done = freeze_cmd("why", str(pyz), "certifi")
     assert done.stdout.splitlines()[-2:] == ["requests (requests): imported at richcli.py:12",
                                              "__main__ (the program): the script richcli.py"]
+
+
+def test_sbom_validates_and_lists_what_the_binary_holds(built: tuple[Path, Path, str]) -> None:
+    """The SBOM validates against CycloneDX 1.6's schema (cyclonedx-python-lib's strict
+    validator), names every installed distribution with its version, purl and the hashes
+    of its files as they are in site-packages, and is the one the binary embeds."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    python, binary, _ = built
+    text = Path(str(binary) + ".cdx.json").read_text()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    document = json.loads(text)
+    components = {c["name"]: c for c in document["components"]}
+    site = site_packages(python)
+    for name, version in installed(python).items():
+        component = next(c for n, c in components.items() if n.lower() == name.lower())
+        assert component["version"] == version
+        assert component["purl"] == f"pkg:pypi/{name.lower().replace('_', '-')}@{version}"
+        files = component["components"]
+        assert files, component["name"]
+        for item in files:
+            if item["name"].endswith((".dist-info/RECORD", ".dist-info/top_level.txt")) \
+                    and not (site / item["name"]).exists() or \
+                    item["name"].endswith(".dist-info/RECORD"):
+                # Made by the build (a RECORD of what the binary holds): as carried.
+                with zipfile.ZipFile(binary) as archive:
+                    data = archive.read(item["name"])
+            else:
+                data = (site / item["name"]).read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            assert item["hashes"] == [{"alg": "SHA-256", "content": digest}], item
+    assert components["cpython"]["version"] == installed_version(python)
+    if shutil.which("dpkg"):
+        ssl = components.get("libssl.so.3")
+        if ssl is not None:
+            assert ssl["purl"].startswith("pkg:deb/debian/libssl3@"), ssl
+    done = subprocess.run([sys.executable, "-m", "freezer", "inspect", "--sbom", str(binary)],
+                          capture_output=True, env=freezer_env(), timeout=60)
+    assert done.returncode == 0 and done.stdout.decode() == text
+
+
+def installed_version(python: Path) -> str:
+    return subprocess.run([str(python), "-c", "import platform; print(platform."
+                           "python_version())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
