@@ -27,7 +27,7 @@ from typing import IO
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 _TICK = 0.5  # seconds between rewrites of the live line
-HOLD = 10.0  # seconds a build's lines are held back (see above)
+HOLD = 30.0  # seconds a build's lines are held back (see above)
 HEARTBEAT = 10.0  # seconds between the lines of a running step, off a terminal
 
 

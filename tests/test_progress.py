@@ -172,11 +172,11 @@ def test_live_line_on_a_terminal(newest_target: Target, tmp_path: Path) -> None:
 @pytest.mark.usefixtures("sandbox_ready")
 def test_long_step_is_said_off_a_terminal(newest_target: Target, tmp_path: Path) -> None:
     """A step running past the hold is said every HEARTBEAT seconds in a log too (here the
-    traced run of a program that takes 23 s), and the lines held before come out then."""
+    traced run of a program that takes 38 s), and the lines held before come out then."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "app.py").write_text("import sys, time\nif sys.argv[1:] == ['slow']:\n"
-                                "    time.sleep(23)\nprint('done')\n")
+                                "    time.sleep(38)\nprint('done')\n")
     proc = subprocess.Popen([sys.executable, "-m", "freezer", "app.py", "-o", "app",
                              "--trace", "slow", "--python", str(newest_target.path)], cwd=src,
                             env=freezer_env(), stdin=subprocess.DEVNULL,
