@@ -265,7 +265,8 @@ def not_bundled(path: str, module: str, record: dict) -> str:
                 "no import of it was seen, but python could import it")
     for item in record["left_out"]:
         if module == item["name"] or module.startswith(item["name"] + "."):
-            at = f" (imported at {item['at']})" if item.get("at") else ""
+            shown = short_path(item["at"], record["target"]["stdlib"]) if item.get("at") else ""
+            at = f" (imported at {shown})" if shown else ""
             return f"{module}: not in {path}: left out, {item['why']}{at}"
     if module in record["dropped"]:
         return f"{module}: not in {path}: left out by --pruned, as no import of it was seen"

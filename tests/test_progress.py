@@ -111,6 +111,16 @@ def test_verbose_gives_each_reason(newest_target: Target, tmp_path: Path) -> Non
     # The decisions come after the analysis, before the steps that use them.
     assert lines.index("freeze: module helper (program): imported at app.py:2") < \
         next(i for i, line in enumerate(lines) if line.startswith("freeze: compress"))
+    # freeze why reads the same reasons back from the binary.
+    why = run_freezer(["why", "app", "textwrap"], src)
+    assert why.stdout == "textwrap (standard library): asked for by --include-module\n", why
+    why = run_freezer(["why", "app", "csv"], src)
+    assert why.stdout.splitlines() == ["csv (standard library): imported at helper.py:1",
+                                       "helper (the program): imported at app.py:2",
+                                       "__main__ (the program): the script app.py"], why
+    why = run_freezer(["why", "app", "decimal"], src)
+    assert why.stdout == ("decimal: not in app: left out, --exclude-module (imported at "
+                          "app.py:4)\n"), why
     # decimal left out: the program's own fallback runs, as python's does without decimal.
     frozen = run_sandboxed(src / "app")
     assert frozen.returncode == 0, frozen.describe()
