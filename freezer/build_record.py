@@ -114,6 +114,7 @@ class Contents:
     payload_start: int = 0  # where the zip begins: the bootloader is what comes before
     damage: list[str] = field(default_factory=list)
     zipapp: bool = False  # a .pyz: no bootloader, no boot table, no checksum
+    notes: list[str] = field(default_factory=list)  # what is missing but not damaged
 
 
 def read_binary(path: Path) -> Contents:
@@ -154,8 +155,8 @@ def read_binary(path: Path) -> Contents:
         try:
             raw = archive.read(ENTRY)
         except KeyError:
-            found.damage.append(f"no build record ({ENTRY}): built by a freezer older than "
-                                "the record, or not by freezer")
+            found.notes.append(f"no build record ({ENTRY}): built by a freezer older than "
+                               "the record")
             return found
         except (zipfile.BadZipFile, zlib.error, OSError) as e:
             found.damage.append(f"the build record cannot be read ({e})")

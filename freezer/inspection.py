@@ -110,6 +110,7 @@ def report(path: str) -> tuple[str, int]:
                        + (f" ({megabytes(size)} unpacked)" if size != stored else ""))
     if record and record["warnings"]:
         out += ["warnings of the build:", *(f"  {w}" for w in record["warnings"])]
+    out += [f"note: {n}" for n in found.notes]
     if found.damage:
         out += ["damaged:", *(f"  {d}" for d in found.damage)]
     else:
@@ -181,7 +182,8 @@ def why(path: str, module: str) -> str:
     found = open_binary(path)
     record = found.record
     if record is None:
-        raise FreezeError(f"{path}: no readable build record ({found.damage[-1]})")
+        why = (found.notes or found.damage or ["none found"])[-1]
+        raise FreezeError(f"{path}: no readable build record ({why})")
     modules = record["modules"]
     if module not in modules:
         return not_bundled(path, module, record)
