@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from freezer import build_cache
 from freezer.analyzer import protocol
-from freezer.analyzer.protocol import BundledDist, BundledModule
+from freezer.analyzer.protocol import BundledDist, BundledModule, Importer, LeftOut
 from freezer.errors import FreezeError
 
 if TYPE_CHECKING:
@@ -66,6 +66,17 @@ class Analysis:
     # How many modules the output holds where that is not len(modules): a .pyz carries the
     # program's and its distributions' modules only, the target Python has the stdlib.
     held: int | None = None
+    # What code names but the build left out, and why.
+    left_out: list[LeftOut] = field(default_factory=list)
+    # Seconds the worker spent on the analysis and on compiling, for the progress lines.
+    timings: dict[str, float] = field(default_factory=dict)
+    # Modules no entry holds (__main__, built-in and frozen ones) that import bundled ones:
+    # so that a why-chain reaches the program.
+    importers: list[Importer] = field(default_factory=list)
+    # Bytes the binary's starts write to the cache at most (native files and trees unpacked).
+    unpacked: int = 0
+    sbom: bytes = b""  # the CycloneDX document the build embedded (sbom.py)
+    boot_unpacked: int = 0  # of which every first start writes these (the boot libraries)
 
 
 def clean_env() -> dict[str, str]:
@@ -124,4 +135,5 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
     return Analysis(reply.target, reply.modules, asdict(reply.main), reply.warnings,
                     reply.dists, data, data_dist, vendored, cold, reply.dropped,
                     libraries=reply.libraries,
-                    beside_script=[(f.archive, f.source) for f in reply.beside_script])
+                    beside_script=[(f.archive, f.source) for f in reply.beside_script],
+                    left_out=reply.left_out, timings=reply.timings, importers=reply.importers)

@@ -17,19 +17,23 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import freezer
+from freezer import build_record, sbom
 from freezer.analysis import Analysis, EntryPoint, analyse, clean_env
 from freezer.bootloader import bootloader_for, cache_root
+from freezer.decisions import explain
 from freezer.errors import STOP_SIGNALS, FreezeError
 from freezer.glibc import Floor, Version, floor_of
 from freezer.native_deps import find_library, needed_libraries, system_dirs
 from freezer.payload import write_executable
-from freezer.plan import LIBGCC_S, BundlePlan, libpython_path, make_plan
+from freezer.plan import LIBGCC_S, BundlePlan, Entry, libpython_path, make_plan
 from freezer.platforms import Platform, host
+from freezer.progress import QUIET, VERBOSE, Progress
 from freezer.pyz import write_pyz
 from freezer.target_root import check_links
 from freezer.trace import traced_modules
@@ -439,7 +443,15 @@ def glibc_floor(boot: Path, plan: BundlePlan) -> Floor:
     return floor_of([("the bootloader", str(boot), True), *plan.natives])
 
 
-def build(opts: BuildOptions) -> Analysis:
+def pyz_records(opts: BuildOptions, analysis: Analysis) -> list[tuple[str, bytes]]:
+    """The build record and the SBOM, as a .pyz carries them too (made once all is known)."""
+    analysis.sbom = sbom.make(analysis, None, opts.output.name)
+    return [(build_record.ENTRY, build_record.make(opts, analysis)), (sbom.ENTRY, analysis.sbom)]
+
+
+def build(opts: BuildOptions, progress: Progress | None = None) -> Analysis:
+    """Build opts.output; each step said on `progress` as it ends (progress.py)."""
+    progress = progress if progress is not None else Progress(QUIET)
     entry = opts.entry
     if entry.kind == "script":
         check_script(entry.path)
@@ -448,18 +460,29 @@ def build(opts: BuildOptions) -> Analysis:
     guard = OutputGuard(opts.output)
     protect_options(guard, opts, root)
     guard.check()
-    protect_target(guard, opts)
-    guard.check()
+    with progress.step("environment") as step:
+        protect_target(guard, opts)
+        guard.check()
+        step["detail"] = opts.python
     remove_stale_temps(opts.output)
     search = program_search_path(opts)
     traced: list[str] = []
     trace_warnings: list[str] = []
     if opts.trace_args is not None:
-        traced = traced_modules(opts.python, entry, opts.trace_args, search,
-                                warnings=trace_warnings, launcher=opts.launcher)
-    analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
-                       opts.exclude, root, collect=opts.collect, traced=traced,
-                       pruned=opts.pruned, sources=opts.sources, launcher=opts.launcher)
+        with progress.step("trace") as step:
+            traced = traced_modules(opts.python, entry, opts.trace_args, search,
+                                    warnings=trace_warnings, launcher=opts.launcher)
+            step["detail"] = f"{len(traced)} modules imported"
+    with progress.step("analysis") as step:
+        analysis = analyse(opts.python, entry, opts.output.name, search, opts.include,
+                           opts.exclude, root, collect=opts.collect, traced=traced,
+                           pruned=opts.pruned, sources=opts.sources, launcher=opts.launcher)
+        compile_time = analysis.timings.get("compile", 0.0)
+        step["seconds"] = max(0.0, time.monotonic() - step["start"] - compile_time)
+        step["detail"] = (f"{len(analysis.modules)} modules, {len(analysis.dists)} "
+                          f"distribution{'s' * (len(analysis.dists) != 1)}")
+    progress.record("compile", compile_time, f"{sum(1 for m in analysis.modules if m.file)}"
+                    " files")
     if opts.root:
         check_links(opts.root, analysis.target["stdlib"])
     analysis.target["root"] = opts.root
@@ -469,17 +492,28 @@ def build(opts: BuildOptions) -> Analysis:
     output = os.path.realpath(opts.output)
     analysis.beside_script = [(name, path) for name, path in analysis.beside_script
                               if name not in given and os.path.realpath(path) != output]
+    if progress.level >= VERBOSE:
+        explain(progress, analysis)
     # The program's other modules, and every file bundled with them, are known only now.
     protect_analysis(guard, analysis)
     guard.check()
     if opts.output.suffix == ".pyz":
-        write_output(opts.output,
-                     lambda: write_pyz(opts.output, analysis, entry, analysis.warnings))
+        with progress.step("write") as step:
+            write_output(opts.output,
+                         lambda: write_pyz(opts.output, analysis, entry, analysis.warnings,
+                                           lambda: pyz_records(opts, analysis)))
+            step["detail"] = str(opts.output.name)
         return analysis
-    plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
-    target = analysis.target
-    boot = target_bootloader(opts, target, root)
-    analysis.floor = glibc_floor(boot, plan)
+    with progress.step("compress") as step:
+        plan = make_plan(analysis, root, opts.add_data, sources=opts.sources)
+        target = analysis.target
+        boot = target_bootloader(opts, target, root)
+        analysis.floor = glibc_floor(boot, plan)
+        step["detail"] = f"{len(plan.natives)} native files"
+    analysis.unpacked, analysis.boot_unpacked = plan.unpacked, plan.boot_unpacked
+    plan.add(Entry(build_record.ENTRY, data=build_record.make(opts, analysis), deflate=True))
+    analysis.sbom = sbom.make(analysis, plan, opts.output.name)
+    plan.add(Entry(sbom.ENTRY, data=analysis.sbom, deflate=True))
     if opts.glibc is not None:
         refusal = analysis.floor.check(opts.glibc, opts.glibc_from)
         if refusal:
@@ -487,5 +521,7 @@ def build(opts: BuildOptions) -> Analysis:
     protect_plan(guard, plan)
     protect_natives(guard, analysis)
     guard.check()
-    write_output(opts.output, lambda: write_executable(opts.output, boot, plan))
+    with progress.step("write") as step:
+        write_output(opts.output, lambda: write_executable(opts.output, boot, plan))
+        step["detail"] = str(opts.output.name)
     return analysis

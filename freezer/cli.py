@@ -6,12 +6,13 @@ import argparse
 import difflib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
-from freezer import __version__
+from freezer import __version__, build_env, cache_admin, inspection, sbom
 from freezer.analysis import Analysis, EntryPoint
-from freezer.bootloader import BootloaderError
+from freezer.bootloader import BootloaderError, cache_root
 from freezer.build import BuildOptions, build, check_script
 from freezer.config import (
     Hints,
@@ -25,11 +26,13 @@ from freezer.config import (
 from freezer.errors import FreezeError, interruption, raise_on_signals, restore_signals
 from freezer.glibc import parse_version
 from freezer.platforms import Platform, by_name, host
+from freezer.progress import NORMAL, QUIET, VERBOSE, Progress, megabytes
 from freezer.target_root import check_root, launcher, root_python
 
 _FUNC_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
-USAGE = "freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT"
+USAGE = ("freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT; "
+         "freeze inspect OUT | why OUT MODULE | cache info|prune|clear")
 WHAT_TO_DO = ("nothing to freeze: give a script (freeze app.py -o app), -m MODULE or "
               "MODULE:FUNCTION, and the output with -o OUT; freeze --help lists the options")
 
@@ -144,10 +147,22 @@ def make_parser() -> argparse.ArgumentParser:
                         "MODULE:FUNCTION to call")
     p.add_argument("-m", dest="module", metavar="MODULE",
                    help="freeze a module or package run as `python -m MODULE`")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="the file to write; a name ending in .pyz gives a portable zipapp")
-    p.add_argument("--python", metavar="PATH", default=sys.executable,
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="the file to write; a name ending in .pyz gives a portable zipapp; "
+                        "for a project directory, the directory of its scripts (default: "
+                        "PROJECT/dist)")
+    p.add_argument("--python", metavar="PATH",
                    help="the CPython 3.9+ to build for (default: the one running freeze)")
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE",
+                   help="install this requirements file into an isolated build environment "
+                        "of the target Python (made with pip, kept for the next build) and "
+                        "freeze from it (repeatable)")
+    p.add_argument("--sbom", metavar="FILE",
+                   help="also write the CycloneDX 1.6 SBOM of what the binary carries to FILE "
+                        "(every binary embeds it: freeze inspect --sbom OUT)")
+    p.add_argument("--script", action="append", default=[], metavar="NAME",
+                   help="with a project directory: build only this console script "
+                        "(repeatable; default: all of them)")
     p.add_argument("--target", metavar="PLATFORM",
                    help="the platform to build for: linux-x86_64 or linux-aarch64 (default: "
                         "this machine's); another machine's needs --target-root")
@@ -183,6 +198,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="refuse a build that would need a newer glibc than X.Y to run (the "
                         "summary says what the binary needs)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print the build's decisions: why each module and distribution "
+                        "is bundled (the import's file:line, a hint, the stdlib) and what was "
+                        "left out")
     p.add_argument("--version", action="version", version=f"freeze {__version__}")
     return p
 
@@ -288,18 +307,25 @@ def config_start(entry: EntryPoint) -> Path:
     return Path.cwd()
 
 
-def options_from_args(args: argparse.Namespace) -> BuildOptions:
+def options_from_args(args: argparse.Namespace, config_dir: Path | None = None) -> BuildOptions:
     """BuildOptions from parsed arguments and the program's pyproject.toml, checked.
 
     Checks run in the order a user reads the command: options, the entry, then the file.
+    `config_dir`: where the pyproject.toml search starts, if not from the entry (a project's
+    console script is a function whose project is not the current directory).
     """
+    if args.python is None:
+        args.python = sys.executable
+    if args.output is None:
+        raise FreezeError("give the output with -o OUT (or output in [tool.freezer])")
     check_names(args)
     entry = entry_from_args(args)
     if entry.kind == "script":
         # Before the pyproject.toml search, which would otherwise start from a wrong place.
         check_script(entry.path)
     from_cli = hints_from_args(args)
-    from_file = Hints() if args.no_config else load_hints(config_start(entry))[0]
+    from_file = Hints() if args.no_config else \
+        load_hints(config_dir or config_start(entry))[0]
     hints = merge(from_file, from_cli, no_trace=args.no_trace)
     platform, root, python, words = target_from_args(args)
     return BuildOptions(
@@ -362,27 +388,144 @@ def run(argv: list[str] | None = None) -> int:
     the caller, and so does any error raised while one is being handled (see
     errors.interruption)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv:
-        # What a first try at the command needs: its shape and the one next step, as
-        # python's own tools print (argparse's full usage would list every option).
-        print(f"usage: {USAGE}\nfreeze: error: {WHAT_TO_DO}", file=sys.stderr)
-        return 2
+    if argv and argv[0] in SUBCOMMANDS:
+        try:
+            return SUBCOMMANDS[argv[0]](argv[1:])
+        except FreezeError as e:
+            print(f"freeze: error: {e}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # `freeze inspect OUT | head`: the reader has all it wants
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     try:
         args = parse(argv)
-        opts = options_from_args(args)
-        analysis = build(opts)
+        if args.quiet and args.verbose:
+            raise FreezeError("give -q (errors only) or -v (decisions too), not both")
+        apply_table(args)
+        if not args.program and not args.module and not argv:
+            # What a first try at the command needs: its shape and the one next step, as
+            # python's own tools print (argparse's full usage would list every option).
+            print(f"usage: {USAGE}\nfreeze: error: {WHAT_TO_DO}", file=sys.stderr)
+            return 2
+        progress = Progress(QUIET if args.quiet else VERBOSE if args.verbose else NORMAL)
+        builds = planned_builds(args, progress)
+        if args.sbom and len(builds) > 1:
+            raise FreezeError(f"--sbom {args.sbom}: one binary at a time (give --script NAME)")
+        for opts, shown in builds:
+            analysis = build(opts, progress)
+            if args.sbom:
+                sbom.write(Path(args.sbom), analysis.sbom)
+            progress.finish()
+            if not args.quiet:
+                report(shown, opts, analysis)
     except (FreezeError, BootloaderError) as e:
         if interruption() is not None:
             raise
         print(f"freeze: error: {e}", file=sys.stderr)
         return 2
-    if not args.quiet:
-        report(args, opts, analysis)
     return 0
 
 
-def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> None:
-    """The warnings, what --pruned left out, and what was written, on stderr."""
+def apply_table(args: argparse.Namespace) -> None:
+    """[tool.freezer]'s entry, output, python and target where the command line gives none.
+
+    The pyproject.toml is the one the program's hints come from: beside a script, in a
+    directory given, else above the current directory (a bare `freeze` in a project).
+    Relative paths in it are relative to its own directory.
+    """
+    if args.no_config:
+        return
+    given = Path(args.program) if args.program and not _FUNC_ENTRY.match(args.program) \
+        else None
+    start = (given.resolve() if given.is_dir() else given.resolve().parent) \
+        if given is not None and given.exists() else Path.cwd()
+    hints, path = load_hints(start)
+    if path is None or not hints.what:
+        return
+    what, base = hints.what, path.parent
+    if not args.program and not args.module and "entry" in what:
+        entry = what["entry"].strip()
+        if entry.startswith("-m "):
+            args.module = entry[3:].strip()
+        elif _FUNC_ENTRY.match(entry) and not (base / entry).exists():
+            args.program = entry
+        else:
+            args.program = os.path.normpath(base / entry)
+    if args.output is None and "output" in what:
+        args.output = os.path.normpath(base / what["output"])
+    if args.python is None and "python" in what:
+        python = what["python"]
+        args.python = os.path.normpath(base / python) if "/" in python else \
+            (shutil.which(python) or python)
+    if args.target is None and "target" in what:
+        args.target = what["target"]
+
+
+def project_of(args: argparse.Namespace) -> tuple[Path, str] | None:
+    """(directory, name) when the program is a project directory: a pyproject.toml with a
+    [project] name, and no __main__.py (which makes it `python DIR`'s directory instead)."""
+    if args.module or not args.program or not os.path.isdir(args.program):
+        return None
+    directory = Path(args.program).absolute()
+    if (directory / "__main__.py").is_file():
+        return None
+    name = build_env.project_name(directory)
+    return (directory, name) if name else None
+
+
+def planned_builds(args: argparse.Namespace,
+                   progress: Progress) -> list[tuple[BuildOptions, str]]:
+    """The builds the command asks for, each with the output name its summary shows: one,
+    or one per console script of a project; with -r or a project, from a build environment
+    made (or reused) first."""
+    project = project_of(args)
+    if args.script and project is None:
+        raise FreezeError("--script NAME: only for a project directory (freeze PROJECT_DIR)")
+    requirements = []
+    for name in args.requirement:
+        path = Path(name).absolute()
+        if not path.is_file():
+            raise FreezeError(f"-r {name}: no such file")
+        requirements.append(path)
+    if requirements or project:
+        if args.target_root is not None:
+            raise FreezeError("-r and project directories install with the target's pip: "
+                              "not with --target-root (install into the root instead)")
+        python = args.python or sys.executable
+        if not os.path.isfile(python) or not os.access(python, os.X_OK):
+            raise FreezeError(f"--python {python}: no such executable")
+        with progress.step("install") as step:
+            args.python, ran = build_env.environment(
+                cache_root(), python, requirements, project[0] if project else None)
+            step["detail"] = ("with pip" if ran else "reused") + \
+                f" ({Path(args.python).parent.parent})"
+    if project is None:
+        return [(options_from_args(args), args.output)]
+    directory, name = project
+    scripts = {k: v.split("[")[0].strip()
+               for k, v in build_env.console_scripts(args.python, name).items()}
+    if not scripts:
+        raise FreezeError(f"{args.program}: project {name} has no console scripts "
+                          "([project.scripts]): give a script, -m MODULE or MODULE:FUNCTION")
+    for script in args.script:
+        if script not in scripts:
+            raise FreezeError(f"--script {script}: project {name} has no console script "
+                              f"{script} (it has {', '.join(sorted(scripts))})")
+    out_dir = Path(args.output) if args.output else directory / "dist"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FreezeError(f"-o {args.output}: not a directory (a project's scripts go into one)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    builds = []
+    for script in args.script or sorted(scripts):
+        one = argparse.Namespace(**vars(args))
+        one.program, one.output = scripts[script], str(out_dir / script)
+        builds.append((options_from_args(one, config_dir=directory), str(out_dir / script)))
+    return builds
+
+
+def report(shown: str, opts: BuildOptions, analysis: Analysis) -> None:
+    """The warnings, what --pruned left out, and the summary, on stderr: size, modules,
+    distributions, the glibc floor, and what a first start writes to the cache."""
     for warning in analysis.warnings:
         print(f"freeze: warning: {warning}", file=sys.stderr)
     if analysis.dropped:
@@ -391,8 +534,49 @@ def report(args: argparse.Namespace, opts: BuildOptions, analysis: Analysis) -> 
               file=sys.stderr)
     size = opts.output.stat().st_size / 1e6
     held = len(analysis.modules) if analysis.held is None else analysis.held
-    print(f"freeze: wrote {args.output} ({size:.1f} MB, {held} module{'s' * (held != 1)}, "
-          f"CPython {analysis.target['version']})", file=sys.stderr)
+    dists = len(analysis.dists)
+    print(f"freeze: wrote {shown} ({size:.1f} MB, {held} module{'s' * (held != 1)}, "
+          f"{dists} distribution{'s' * (dists != 1)}, CPython {analysis.target['version']})",
+          file=sys.stderr)
     floor = analysis.floor.summary() if analysis.floor else None
     if floor:
-        print(f"freeze: {args.output} {floor}", file=sys.stderr)
+        print(f"freeze: {shown} {floor}", file=sys.stderr)
+    if analysis.unpacked:
+        print(f"freeze: a first start writes {megabytes(analysis.boot_unpacked)} to the "
+              f"cache, up to {megabytes(analysis.unpacked)} as its imports unpack more "
+              "(each once, shared by every binary that carries it)", file=sys.stderr)
+
+
+# --- the commands that read a binary or the cache ------------------------------------------------
+
+def inspect_command(argv: list[str]) -> int:
+    """`freeze inspect OUT`: what the binary holds (inspection.py); status 1 if damaged."""
+    if len(argv) == 2 and argv[0] == "--sbom":
+        sys.stdout.buffer.write(inspection.embedded(argv[1], sbom.ENTRY))
+        return 0
+    if len(argv) != 1 or argv[0].startswith("-"):
+        raise FreezeError("usage: freeze inspect [--sbom] OUT (a binary freeze built)")
+    text, status = inspection.report(argv[0])
+    print(text)
+    return status
+
+
+def why_command(argv: list[str]) -> int:
+    """`freeze why OUT MODULE`: the import chain that brought MODULE into OUT."""
+    if len(argv) != 2 or any(a.startswith("-") for a in argv):
+        raise FreezeError("usage: freeze why OUT MODULE")
+    if not is_module_name(argv[1]):
+        raise FreezeError(f"{argv[1]}: not a module name")
+    print(inspection.why(argv[0], argv[1]))
+    return 0
+
+
+def cache_command(argv: list[str]) -> int:
+    """`freeze cache info | prune [--days N] | clear` (cache_admin.py)."""
+    print(cache_admin.command(argv))
+    return 0
+
+
+# The first word that names one of these is the command, never a program to freeze: a
+# directory named so is frozen as ./inspect.
+SUBCOMMANDS = {"inspect": inspect_command, "why": why_command, "cache": cache_command}

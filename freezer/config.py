@@ -44,7 +44,15 @@ KEYS = {
     "add-data": 'a list of "SRC:DEST" strings',
     "trace": "a string of arguments",
     "glibc": 'a glibc version as a string, e.g. glibc = "2.31"',
+    "entry": 'a string: a script, "MODULE:FUNCTION", "-m MODULE", or "." for the project\'s '
+             'console scripts',
+    "output": "a string: the output file (a directory for the project's console scripts)",
+    "python": "a string: the CPython to build for",
+    "target": 'a string: the platform, "linux-x86_64" or "linux-aarch64"',
 }
+# The keys that say what to build rather than how: the command line's own words replace
+# them (cli.apply_table), and a bare `freeze` in the project's directory builds what they say.
+WHAT_KEYS = ("entry", "output", "python", "target")
 
 
 def is_module_name(name: str) -> bool:
@@ -81,6 +89,9 @@ class Hints:
     # given, as a refusal names it (`--glibc 2.31`).
     glibc: Version | None = None
     glibc_from: str = ""
+    # What to build ([tool.freezer] entry, output, python, target), paths resolved against
+    # the pyproject.toml's directory; None where not given.
+    what: dict[str, str] = field(default_factory=dict)
 
 
 def parse_add_data(spec: str, base: Path) -> tuple[Path, str]:
@@ -237,6 +248,12 @@ def hints_from_table(table: dict[str, Any], path: Path) -> Hints:
         except ValueError as e:
             raise fail("glibc", str(e)) from None
         hints.glibc_from = f'{shown}: [tool.freezer] glibc = "{table["glibc"]}"'
+    for key in WHAT_KEYS:
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str) or not value.strip():
+                raise fail(key, f"expected {KEYS[key]}")
+            hints.what[key] = value
     return hints
 
 

@@ -79,6 +79,14 @@ class BundlePlan:
     # file the binary may load, in load order: what sets its glibc floor (glibc.py). Not a
     # library the runtime loads only where the system has none of its own (`fallback`).
     natives: list[tuple[str, str, bool]] = field(default_factory=list)
+    # Bytes the binary's starts write to the cache, at most: every native file unpacked,
+    # and every unpacked tree (a first start writes those its imports reach).
+    unpacked: int = 0
+    # What every first start writes: the boot libraries (libpython and what it needs).
+    boot_unpacked: int = 0
+    # The module store's streams: kind -> bytes once unpacked (the code stream at start,
+    # the sources when a traceback or inspect first reads one).
+    store_sizes: dict[str, int] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -309,6 +317,12 @@ def make_plan(analysis: Analysis, cache_root: Path,
                                            size=os.path.getsize(stripped)))
         plan.natives.insert(position, (soname, path, True))
 
+    def unpacked_size() -> int:
+        trees_size = sum(len(plan.entries[e].read()) if plan.entries[e].path is None
+                         else os.path.getsize(plan.entries[e].path)
+                         for names in trees.values() for e in names)
+        return sum(sizes.values()) + sum(b.size for b in plan.boot) + trees_size
+
     for soname, path in [*boot_deps, (pysoname, libpython)]:
         add_boot(soname, path, len(plan.boot))
     # libgcc_s too: loaded before any extension module, from the boot table or at the
@@ -460,6 +474,9 @@ def make_plan(analysis: Analysis, cache_root: Path,
     _add_package_dirs(plan)
     if store.warning:
         analysis.warnings.append(store.warning)
+    plan.unpacked = unpacked_size() + sum(plan.store_sizes.values())
+    plan.boot_unpacked = sum(b.size or os.path.getsize(plan.entries[b.entry].path)
+                             for b in plan.boot) + plan.store_sizes.get(module_store.fmt.CODE, 0)
     return plan
 
 
@@ -486,6 +503,7 @@ def _add_store(plan: BundlePlan, stored: list[module_store.StoredModule],
                cache_root: Path) -> None:
     """The module store's streams (freezer/runtime/store.py), and their manifest records."""
     for kind, data in module_store.build_streams(stored).items():
+        plan.store_sizes[kind] = len(data)
         entry = f"{module_store.ENTRY_DIR}/{kind}.zst"
         plan.add(Entry(entry, data=module_store.compressed(data, cache_root)))
         plan.manifest.append(records.store_record(

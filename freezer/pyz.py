@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 from freezer.analysis import Analysis, EntryPoint
 from freezer.errors import FreezeError
@@ -42,7 +43,8 @@ def _native_dists(analysis: Analysis) -> set[str]:
 
 
 def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
-              warnings: list[str] | None = None) -> None:
+              warnings: list[str] | None = None,
+              records: Callable[[], list[tuple[str, bytes]]] | None = None) -> None:
     """The program's modules and its third-party distributions, as sources.
 
     A distribution with native code that only other distributions reach (an optional
@@ -81,6 +83,8 @@ def write_pyz(output: Path, analysis: Analysis, entry: EntryPoint,
             # The bundled RECORD names bytecode; a .pyz carries the sources.
             data = data.replace(b".pyc,,", b".py,,")
         files[archive] = data
+    if records is not None:  # the build record and SBOM, made once all is known
+        files.update(records())
 
     def build(tmp: Path) -> None:
         with open(tmp, "wb") as f:

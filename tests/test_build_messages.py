@@ -148,6 +148,7 @@ def test_pyz_summary_counts_what_it_holds(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "app.pyz") as archive:
         held = sorted(n for n in archive.namelist() if n.endswith(".py") and n != "__main__.py")
     assert held == ["helper.py", "pkg/__init__.py", "pkg/mod.py"]
-    assert re.fullmatch(r"freeze: wrote app\.pyz \(\d+\.\d MB, 3 modules, CPython [\d.]+\)",
+    assert re.fullmatch(r"freeze: wrote app\.pyz \(\d+\.\d MB, 3 modules, 0 distributions, "
+                        r"CPython [\d.]+\)",
                         done.stderr.splitlines()[-1]), done.stderr
 

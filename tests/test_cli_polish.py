@@ -94,7 +94,8 @@ def test_no_arguments_prints_usage_and_what_to_do(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "usage: freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT",
+        "usage: freeze [options] SCRIPT | DIR | -m MODULE | MODULE:FUNCTION -o OUT; freeze "
+        "inspect OUT | why OUT MODULE | cache info|prune|clear",
         "freeze: error: nothing to freeze: give a script (freeze app.py -o app), -m MODULE or "
         "MODULE:FUNCTION, and the output with -o OUT; freeze --help lists the options",
     ]

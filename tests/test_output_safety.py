@@ -420,7 +420,7 @@ def test_ignored_sighup_stays_ignored(project: Path) -> None:
     proc, _ = interrupted_build(project, signal.SIGHUP, ignored=[signal.SIGHUP])
     out, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 0, err.decode()
-    assert err.decode().startswith("freeze: wrote out ("), err.decode()
+    assert "\nfreeze: wrote out (" in "\n" + err.decode(), err.decode()
     assert (project / "out").read_bytes()[:4] == b"\x7fELF"
     assert leftovers(project) == []
 

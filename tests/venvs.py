@@ -80,6 +80,8 @@ WIDE = VenvSpec("wide", "requirements-wide.txt")
 SUITES = VenvSpec("suites", "requirements-suites.txt", ("suiteship",))
 
 # The minor version that gets the full venv; the others get the small one.
+# The benchmark's requests+rich+click program's venv (tests/test_inspect.py).
+RICHCLI = VenvSpec("richcli", "requirements-richcli.txt")
 FULL_MINOR = 11
 
 

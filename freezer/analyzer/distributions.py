@@ -49,6 +49,8 @@ class Distribution:
         self._editable: tuple[str | None] | None = None
         self.file_bound = False
         self.why_files = ""
+        # Why the build bundles it: "for MODULE" (imported), "required by DIST", a plugin.
+        self.why_bundled = ""
         # Filled when it is bundled (see ModuleGraph): data files and auditwheel's vendored
         # libraries, site-relative.
         self.data_files: list[str] = []

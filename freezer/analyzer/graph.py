@@ -74,6 +74,9 @@ class ModuleGraph:
         self.registrars: dict[str, set[str]] = {}
         # Shared libraries the bundled code (not the stdlib's) names to ctypes by a literal.
         self.libraries: set[str] = set()
+        # What --exclude-module left out -> where it was first imported ("file:line"), for
+        # the build's -v and its record.
+        self.left_out: dict[str, str] = {}
 
     def find(self, name: str) -> Module | None:
         """Locate `name` without importing it; None when the target cannot import it."""
@@ -201,6 +204,7 @@ class ModuleGraph:
                 self.program_imports.add(ref.name)
                 self.program_imports.update(f"{ref.name}.{item}" for item in ref.fromlist)
             if self.excluded(ref.name):
+                self.left_out.setdefault(ref.name, f"{where}:{ref.lineno}")
                 continue
             pruning = False
             if stdlib:
@@ -330,6 +334,7 @@ class ModuleGraph:
             self.problems.append(Problem(dist.name, "", 0, True, text=str(e)))
             return
         self.dists[dist.name] = dist
+        dist.why_bundled = why
         files = thirdparty_rules.sort_files(dist, self.modules)
         for rel in files.metadata:
             self.data[rel] = os.path.join(dist.site_dir, rel)
@@ -352,6 +357,8 @@ class ModuleGraph:
             self.data_dist[rel] = dist.name
         for name in taken.adopted:
             self.modules[name].dist = dist.name
+        for name in taken.left_out:
+            self.left_out.setdefault(name, reason)
         for member in taken.modules:
             self.modules[member.name] = member
         for member in taken.scanned:

@@ -51,7 +51,11 @@ class BundledModule:
     source: str | None = None  # the .py it came from
     dist: str | None = None  # the third-party distribution it belongs to
     py: str | None = None  # the source to ship beside the bytecode (None: --no-sources)
-    reason: str = ""  # why it is bundled: "importer:line", a request, "start-up", ...
+    # Why it is bundled: where it was first reached ("app.py:3", "--include-module:0",
+    # "rich (whole distribution, for rich.console)"), and the module whose import that was
+    # ("" for none: start-up, a hint, the whole standard library). See build_record.py.
+    reason: str = ""
+    by: str = ""
 
 
 @dataclass
@@ -64,6 +68,7 @@ class BundledDist:
     file_bound: bool  # served from real files (unpacked into the cache)
     why: str = ""
     direct: bool = True  # the program's own code imports it (not only other distributions)
+    bundled_for: str = ""  # "for MODULE", "required by DIST", "plugin in group G"
 
 
 @dataclass
@@ -73,6 +78,27 @@ class File:
     archive: str
     source: str
     dist: str | None = None
+
+
+@dataclass
+class Importer:
+    """A module that no entry holds (the script, builtins, frozen, aliases), kept for the
+    chains of `freeze why`: it may have imported what an entry holds."""
+
+    name: str
+    origin: str
+    kind: str
+    reason: str
+    by: str = ""
+
+
+@dataclass
+class LeftOut:
+    """Something code names that the build did not bundle, and why."""
+
+    name: str
+    why: str
+    at: str = ""  # where it was first imported ("file:line")
 
 
 @dataclass
@@ -98,6 +124,9 @@ class Reply:
     dropped: list[str] = field(default_factory=list)  # --pruned: stdlib modules left out
     # Files beside the main script that its code names (file_rules.named_beside_script).
     beside_script: list[File] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+    importers: list[Importer] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds, by step
     main: Main | None = None
 
 
@@ -110,6 +139,8 @@ _NESTED = {
     (Reply, "vendored"): (File, True),
     (Reply, "cold"): (File, True),
     (Reply, "beside_script"): (File, True),
+    (Reply, "left_out"): (LeftOut, True),
+    (Reply, "importers"): (Importer, True),
     (Reply, "main"): (Main, False),
 }
 

@@ -69,6 +69,7 @@ class TakenFiles:
     adopted: list[str] = field(default_factory=list)  # bundled already: now of this dist
     data: dict[str, str] = field(default_factory=dict)  # site-relative -> file
     cython_sources: list[str] = field(default_factory=list)  # .pyx/.pxi outside tests
+    left_out: list[str] = field(default_factory=list)  # modules --exclude-module names
 
 
 def take_files(dist: Distribution, rels: list[str], reason: str, excluded: Excludes,
@@ -97,6 +98,7 @@ def take_files(dist: Distribution, rels: list[str], reason: str, excluded: Exclu
             continue
         name, kind = found
         if excluded(name):
+            out.left_out.append(name)
             continue
         known = members.get(name) or bundled.get(name)
         if known is not None and not (kind == "extension" and known.kind == "source"

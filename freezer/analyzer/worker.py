@@ -21,7 +21,9 @@ import hashlib  # noqa: E402
 import importlib.util  # noqa: E402
 import marshal  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import sysconfig  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 # Drop this file's directory (sys.path[0]) so it cannot shadow the stdlib the analysis looks
@@ -38,6 +40,8 @@ from freezer.analyzer.protocol import (  # noqa: E402
     BundledDist,
     BundledModule,
     File,
+    Importer,
+    LeftOut,
     Main,
     Reply,
     Request,
@@ -253,7 +257,46 @@ def whole_stdlib(graph: ModuleGraph, pruned: bool) -> tuple[list[File], list[str
     return cold, dropped
 
 
+_LINE = re.compile(r":\d+$")
+_NOTE = re.compile(r" \((?:whole distribution|test suite), (?:for|required by) ([\w.-]+)\)$")
+
+
+def importer_of(reason: str, by_display: dict[str, str], names: set[str]) -> str:
+    """The module whose import brought a module in, from its reason ("app.py:3",
+    "rich (whole distribution, for rich.console)", "pkg (implicit):0"), or "" where no
+    module did (start-up, a command-line hint, the whole standard library)."""
+    note = _NOTE.search(reason)
+    if note:
+        return note.group(1) if note.group(1) in names else ""
+    where = _LINE.sub("", reason)
+    for candidate in (where, re.sub(r" \([^()]*\)$", "", where)):
+        if candidate in by_display:
+            return by_display[candidate]
+        if candidate in names:
+            return candidate
+    return ""
+
+
+def why_records(graph: ModuleGraph) -> dict[str, str]:
+    """Module name -> the module that imported it first ("" for none), kept for the build
+    record so that `freeze why` can walk the chain back to the program."""
+    names = set(graph.modules)
+    by_display = {graph.display_name(m): m.name for m in graph.modules.values()}
+    by_display.update({shown: name for name, shown in graph.display.items()})
+    return {m.name: importer_of(m.reason, by_display, names) for m in graph.modules.values()}
+
+
+def left_out(graph: ModuleGraph) -> list[LeftOut]:
+    """What the build did not bundle that some code names, and why: --exclude-module, and
+    distributions' test suites nothing imports."""
+    out = [LeftOut(name, "--exclude-module", at) for name, at in sorted(graph.left_out.items())]
+    out += [LeftOut(name, f"test suite of {dist.name}, which no bundled code imports")
+            for name, (dist, _) in sorted(graph.unreached_tests.items())]
+    return out
+
+
 def main() -> None:
+    started = time.monotonic()
     request = loads(Request, sys.stdin.read())
     _LAUNCHER[:] = request.launcher
     reply = Reply(target_facts())
@@ -308,8 +351,10 @@ def main() -> None:
         reply.warnings += refused
     reply.libraries = sorted(graph.libraries)
     reply.cold, reply.dropped = whole_stdlib(graph, request.pruned)
+    importers = why_records(graph)
+    analysed = time.monotonic()
     try:
-        modules = bundled_modules(graph, compiler, request.sources)
+        modules = bundled_modules(graph, compiler, request.sources, importers)
     except SyntaxError as e:
         reply.fatal = str(e)
         print(dumps(reply))
@@ -326,11 +371,12 @@ def main() -> None:
                 tops = sorted({m.name.split(".")[0] for m in modules if m.dist == dist.name})
                 text = "".join(t + "\n" for t in tops).encode()
                 graph.data[top_level] = cached_text(text, request.pyc_cache, "top_level.txt")
+    compiled = time.monotonic()
     direct = {m.dist for m in graph.modules.values()
               if m.dist and (m.name in graph.program_imports or m.name in request.include)}
     reply.modules = modules
     reply.dists = [BundledDist(d.name, d.version, d.dist_info, d.file_bound, d.why_files,
-                               d.name in direct)
+                               d.name in direct, d.why_bundled)
                    for d in sorted(graph.dists.values(), key=lambda d: d.name.lower())]
     reply.data = [File(a, graph.data[a], graph.data_dist.get(a)) for a in sorted(graph.data)]
     # auditwheel's vendored libraries: needed only if the distribution is unpacked (the plan
@@ -338,11 +384,17 @@ def main() -> None:
     reply.vendored = [File(rel, os.path.join(d.site_dir, rel), d.name)
                       for d in graph.dists.values() for rel in d.vendored]
     reply.main = Main(kind, arg, main_pyc, request.entry.path or None)
+    reply.left_out = left_out(graph)
+    reply.importers = [Importer(m.name, m.origin, m.kind, m.reason or graph.display_name(m),
+                                importers.get(m.name, ""))
+                       for m in sorted(graph.modules.values(), key=lambda m: m.name)
+                       if m.name == "__main__" or m.kind in ("builtin", "frozen", "alias")]
+    reply.timings = {"analysis": analysed - started, "compile": compiled - analysed}
     print(dumps(reply))
 
 
-def bundled_modules(graph: ModuleGraph, compiler: Compiler, sources: bool
-                    ) -> list[BundledModule]:
+def bundled_modules(graph: ModuleGraph, compiler: Compiler, sources: bool,
+                    importers: dict[str, str]) -> list[BundledModule]:
     """The walk's modules, compiled; SyntaxError (the build's message) for a module of the
     program's that the target cannot compile. Other code that does not compile is left out:
     python fails on it the same way, at run time, if it is ever imported."""
@@ -351,7 +403,8 @@ def bundled_modules(graph: ModuleGraph, compiler: Compiler, sources: bool
         if mod.name == "__main__" or mod.kind in ("builtin", "frozen", "alias"):
             continue
         item = BundledModule(mod.name, mod.kind, mod.origin, archive_name(mod),
-                             source=mod.path, dist=mod.dist, reason=mod.reason)
+                             source=mod.path, dist=mod.dist, reason=mod.reason,
+                             by=importers.get(mod.name, ""))
         if mod.kind in ("source", "package"):
             # The file name python's tracebacks show: the source's own path, which linecache
             # reads where it exists and asks the module's loader for where it does not.

@@ -684,6 +684,19 @@ static int no_memfd(void)
     return v && strcmp(v, "1") == 0;
 }
 
+/* FREEZER_DEBUG, a comma-separated list (README, "Run-time diagnostics"): whether `what` is
+ * in it.  The bootloader reports "boot": the checksum check and each library it loads, from
+ * where.  It changes nothing else. */
+static int debug_on(const char *what)
+{
+    const char *v = env("FREEZER_DEBUG");
+    size_t n = strlen(what);
+    for (const char *p = v; p && (p = strstr(p, what)); p += n)
+        if ((p == v || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
 static struct {
     int state; /* 0: not looked at yet, 1: usable, -1: not */
     int fd;    /* the checked root (O_PATH), open for the life of the process */
@@ -850,6 +863,23 @@ static int cache_root_fd(const char **why)
 }
 
 /* The checked directory <root>/<a>/<b> (b may be NULL), created as needed. */
+/* The last-use mark `freeze cache prune` reads (freezer/cache_admin.py): the mtime of each
+ * directory of the cache a start opens (native/<sha>: a library, a module or a store
+ * stream) and of the binary's own record under verified/, moved to now once it is
+ * MARK_SECONDS old.  A warm start pays one fstatat and a clock read per entry (no write but
+ * once a day); a file's own mtime is never touched, as it is part of its identity. */
+#define MARK_SECONDS 86400
+
+static void mark_used(int parent, const char *name)
+{
+    struct stat st;
+    struct timespec now;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+        now.tv_sec - st.st_mtim.tv_sec >= MARK_SECONDS)
+        utimensat(parent, name, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
 static int cache_dir(const char *a, const char *b, const char **why)
 {
     int root = cache_root_fd(why);
@@ -859,6 +889,8 @@ static int cache_dir(const char *a, const char *b, const char **why)
     if (d < 0 || !b)
         return d;
     int e = open_dir_at(d, b, 1, 1, why);
+    if (e >= 0)
+        mark_used(d, b);
     close(d);
     return e;
 }
@@ -1124,19 +1156,30 @@ static void *load_lib(int self, const struct lib *l)
     const char *why = NULL;
     void *h = NULL;
     int unpacked = 0;
+    const char *from = "memory (memfd)";
     if (!l->csize && !no_memfd())
         h = load_from_memfd(self, l, NULL);
-    if (!h)
+    if (!h) {
         h = load_via_cache(self, l, &why, &unpacked);
+        from = "the cache";
+    }
     if (!h && l->csize && !unpacked && !no_memfd()) {
         unsigned char *data = unpack(self, l, NULL);
         h = load_from_memfd(self, l, data);
         munmap(data, l->size);
+        from = "memory (memfd)";
     }
     if (!h) {
         const char *dl = dlerror();
         fail("cannot load %s: %s", l->soname,
              dl ? dl : why ? why : no_memfd() ? "FREEZER_NO_MEMFD=1" : "no memfd");
+    }
+    if (debug_on("boot")) {
+        if (from[0] == 't')
+            fprintf(stderr, "freezer: boot: %s from the cache, %s/native/%s/%s%s\n", l->soname,
+                    g_cache.path, l->sha, l->soname, unpacked ? " (unpacked now)" : "");
+        else
+            fprintf(stderr, "freezer: boot: %s from %s\n", l->soname, from);
     }
     return h;
 }
@@ -1220,9 +1263,16 @@ static void verify_self(int fd, uint64_t covered, const char *sha)
              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
     int dir = cache_dir("verified", NULL, &why);
     if (dir >= 0 && record_matches(dir, g_verify.name, g_verify.id)) {
+        mark_used(dir, g_verify.name);
         close(dir);
+        if (debug_on("boot"))
+            fprintf(stderr, "freezer: boot: checksum verified before (%s/verified/%s)\n",
+                    g_cache.path, g_verify.name);
         return;
     }
+    if (debug_on("boot"))
+        fprintf(stderr, "freezer: boot: checking the checksum of the whole file (%s)\n",
+                dir >= 0 ? "first start here" : "no usable cache");
     g_fresh = 1;
     g_verify.dir = dir;
     g_verify.fd = fd;

@@ -9,7 +9,7 @@ marshal, _imp); anything heavier is imported only on the paths that need it.
 import marshal
 import sys
 
-from . import modules, natives, site_builtins, sources
+from . import debug, modules, natives, site_builtins, sources
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
@@ -187,6 +187,7 @@ def run():
         trees.run_pth_files(tree_finder)
     site_builtins.install(manifest.stdlib_dir)
     sources.install(finder, natives.ctypes_patches(extensions.loader))
+    debug.install(extensions.loader)
     if sys.unraisablehook is sys.__unraisablehook__:
         sys.unraisablehook = _unraisablehook
     main_loader = None

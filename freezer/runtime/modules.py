@@ -264,6 +264,7 @@ class PayloadFinder:
 
                 folder = trees.cache_root() + "/pyc/" + _magic().hex()
                 trees.private_dir(folder)
+                trees.mark_used(folder)
                 self.cache = folder
             except (OSError, ImportError):
                 self.cache = ""

@@ -249,6 +249,7 @@ class TreeFinder:
         when the cache's copy is not ours (swapped, another user's) or cannot be written."""
         directory = base + "/tree/" + key
         if _complete(directory):
+            mark_used(directory)
             return directory
         try:
             _discard_ours(directory)  # changed since it was written: written again
@@ -329,6 +330,22 @@ def _discard_ours(directory):
 
 _TMP = ".freezer-tmp-"
 _STALE_SECONDS = 600
+
+
+# The last-use mark that `freeze cache prune` reads: a cache directory's mtime, moved to now
+# once it is a day old (as boot.c does for native/ and verified/). A directory's mtime is no
+# part of any identity the cache checks, and a warm start pays one stat for it.
+MARK_SECONDS = 86400
+
+
+def mark_used(directory):
+    import time
+
+    try:
+        if time.time() - posix.stat(directory, follow_symlinks=False).st_mtime >= MARK_SECONDS:
+            posix.utime(directory, follow_symlinks=False)
+    except OSError:
+        pass  # a mark is best effort: a read-only cache still serves
 
 
 def _sweep_stale(parent):
