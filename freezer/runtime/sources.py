@@ -263,6 +263,13 @@ def patch_pkgutil(pkgutil, finder):
                 yield prefix + name, False
 
     pkgutil.iter_importer_modules.register(zipimport.zipimporter, iter_payload_modules)
+    # The meta-path finder is a zipimporter by type, but lists nothing itself, as python's
+    # meta-path finders do: the binary's entry of sys.path lists the modules, in its place.
+    pkgutil.iter_importer_modules.register(type(finder), _lists_nothing)
+
+
+def _lists_nothing(importer, prefix=""):
+    return iter(())
 
 
 class ImportWatcher:
