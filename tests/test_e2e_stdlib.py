@@ -123,6 +123,8 @@ CASES = [
     Case("ctypes-named", "ctypes_named", expect="version plausible True libzstd.so.1"),
     # Source tools tell an archive's module from a file's by its loader's type (jedi, parso).
     Case("archive-loader", "archive_loader", expect="json True True True"),
+    # A package with data (an unpacked tree) imported as `kit.__init__` too (statsmodels).
+    Case("init-alias", "init_alias", expect="test test of kit.__init__"),
     Case("namespace-data", "namespace_data", expect="reader héllo from a namespace package"),
     Case("stack-view", "stack_view", status=2, timeout=120,
          expect="child ([('_main', 'spawn.py'), ('spawn_main', 'spawn.py'), ('<module>', "),
