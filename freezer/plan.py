@@ -412,7 +412,9 @@ def make_plan(analysis: Analysis, cache_root: Path,
                     if soname not in libs:
                         add_native(soname, path, dist)
                     preload.append(soname)
-        _add_tree(plan, dist, sorted(trees[dist]), preload)
+        # Once each: a package imported as `pkg.__init__` too (statsmodels.api does `from
+        # .__init__ import test`) is two modules of one file, which the tree holds once.
+        _add_tree(plan, dist, sorted(set(trees[dist])), preload)
     for name, soname, path in ctypes_libraries(analysis.libraries, libdirs, sysroot):
         # Loaded by the program through ctypes, from the machine's library directories
         # under python: carried, with what they need, and loaded once ctypes is imported,

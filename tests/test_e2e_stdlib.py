@@ -121,6 +121,10 @@ CASES = [
          expect="prepended: vendored inner.mod from _vendored/inner/__init__"),
     Case("fallback-imports", "fallback_imports", expect="speedups None &lt;b&gt;"),
     Case("ctypes-named", "ctypes_named", expect="version plausible True libzstd.so.1"),
+    # Source tools tell an archive's module from a file's by its loader's type (jedi, parso).
+    Case("archive-loader", "archive_loader", expect="json True True True"),
+    # A package with data (an unpacked tree) imported as `kit.__init__` too (statsmodels).
+    Case("init-alias", "init_alias", expect="test test of kit.__init__"),
     Case("namespace-data", "namespace_data", expect="reader héllo from a namespace package"),
     Case("beside-data", "beside_data", status=1, expect="héllo from beside the script"),
     Case("stack-view", "stack_view", status=2, timeout=120,

@@ -138,6 +138,9 @@ CASES = [
     Case("matplotlib", "matplotlib_agg", venv=WIDE, expect="backend Agg", timeout=180),
     Case("joblib-loky", "joblib_loky", venv=WIDE, expect="loky [0, 1, 4, 9, 16, 25]",
          timeout=120),
+    # jedi finds the stdlib's modules by their loader and parso stats their files: inside
+    # the binary they are an archive's, as zipimport's are.
+    Case("jedi", "jedi_complete", venv=WIDE, expect="infer ['os.path.join']"),
     Case("numpy-traced", "numpy_linalg", options=("--trace", ""), name="numpy_traced",
          expect="residual ok True"),
 ]

@@ -25,8 +25,9 @@ EXT_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 # Suffixes of native files built for other systems or other CPython versions.
 _FOREIGN_NATIVE = re.compile(
     r"(\.pyd|\.dll|\.dylib|\.cpython-\d+[a-z]*-[\w-]+\.so|\.cp\d+-win[\w]*\.pyd)$")
-# Files that are not needed at run time: build inputs, type stubs, caches.
-_BUILD_ONLY = (".pyc", ".pyo", ".pyi", ".pxd", ".pxi", ".pyx", ".h", ".hpp", ".c", ".cc",
+# Files that are not needed at run time: build inputs, caches. Type stubs (.pyi) are data:
+# jedi reads its typeshed's at run time (builtins' signatures), mypy its own.
+_BUILD_ONLY = (".pyc", ".pyo", ".pxd", ".pxi", ".pyx", ".h", ".hpp", ".c", ".cc",
                ".cpp", ".a", ".lib", ".exe", ".pc")
 _TEST_DIR = re.compile(r"(^|/)(tests?|testing/tests?)(/|$)")
 

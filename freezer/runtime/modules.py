@@ -21,6 +21,7 @@ unpacked tree) are left to the path finder.
 import marshal
 import posix
 import sys
+import zipimport
 from _frozen_importlib import ModuleSpec, _call_with_frames_removed
 
 import _freezer_boot
@@ -85,12 +86,21 @@ class _Relocated:
         return self.finder.get_resource_reader(self.stored)
 
 
-class PayloadFinder:
-    """Meta-path finder and loader for the modules of the store."""
+class PayloadFinder(zipimport.zipimporter):
+    """Meta-path finder and loader for the modules of the store.
+
+    A zipimporter by type (none of whose own methods it uses): its modules' `__file__` is
+    inside the binary, as zipimport's are, and code that reads a module's source or stats
+    its file tells a module imported from an archive by that type (jedi and parso take the
+    archive's mtime, not `os.stat` of `BINARY/json/__init__.pyc`, which fails with ENOTDIR).
+    """
 
     def __init__(self, exe, payload, store, stdlib_dir):
+        # zipimporter's own __init__ would read the archive's directory again: not called.
         self.exe = exe
         self.archive = exe  # as zipimport's: 3.9's importlib.resources reads the zip by it
+        self.prefix = ""  # the archive's root, as zipimport names it
+        self._files = {}
         self.payload = payload  # the binary's zip entries: its data files
         self.store = store
         self.stdlib_dir = stdlib_dir  # the build machine's, for co_filename
@@ -171,6 +181,10 @@ class PayloadFinder:
         if package:
             spec.submodule_search_locations = [self.exe + "/" + stored.replace(".", "/")]
         return spec
+
+    def invalidate_caches(self):
+        """Nothing to forget: the store never changes (zipimport's would read the binary's
+        directory again, on every importlib.invalidate_caches())."""
 
     def create_module(self, spec):
         return None

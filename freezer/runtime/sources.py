@@ -221,11 +221,37 @@ class _PatchedLegacy:
 
 
 def _store_paths(finder):
-    """The paths zipimport's directory would hold for the store's modules."""
+    """The paths zipimport's directory would hold for the store's modules, and for the
+    stdlib modules CPython 3.11+ runs from its own frozen copies (os, stat, importlib.util,
+    ...), which python finds as files in its stdlib directory and lists with the rest."""
     from .store import archive_name
 
     store = finder.store
-    return [archive_name(name, store.lookup(name)) for name in store.names()]
+    paths = [archive_name(name, store.lookup(name)) for name in store.names()]
+    return paths + _cpython_frozen_paths()
+
+
+def _cpython_frozen_paths():
+    """`os.py`, `importlib/util.py`, `__phello__/__init__.py`: the files of CPython's frozen
+    stdlib modules. Aliases (`_frozen_importlib`, `os.path`) and frozen-only modules have
+    no file of their name, and the bootloader's frozen modules are in the store already."""
+    import _imp
+
+    names = getattr(_imp, "_frozen_module_names", None)
+    if names is None:
+        # Before 3.11 CPython freezes importlib's bootstrap, which has no file of its name,
+        # zipimport, which has one, and __hello__ and __phello__, which have none.
+        return ["zipimport.pyc"] if _imp.is_frozen("zipimport") else []
+    paths = []
+    for name in names():
+        if name.partition(".")[0] == "_freezer_runtime":  # the bootloader's: ours
+            continue
+        found = _imp.find_frozen(name)
+        if found is None or found[2] != name:
+            continue
+        stem = name.replace(".", "/")
+        paths.append(stem + "/__init__.pyc" if found[1] else stem + ".pyc")
+    return paths
 
 
 def patch_pkgutil(pkgutil, finder):
@@ -264,6 +290,13 @@ def patch_pkgutil(pkgutil, finder):
                 yield prefix + name, False
 
     pkgutil.iter_importer_modules.register(zipimport.zipimporter, iter_payload_modules)
+    # The meta-path finder is a zipimporter by type, but lists nothing itself, as python's
+    # meta-path finders do: the binary's entry of sys.path lists the modules, in its place.
+    pkgutil.iter_importer_modules.register(type(finder), _lists_nothing)
+
+
+def _lists_nothing(importer, prefix=""):
+    return iter(())
 
 
 class ImportWatcher:

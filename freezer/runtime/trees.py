@@ -367,7 +367,7 @@ _hooked = []
 
 
 def _hook_trees(prefix):
-    """Have the path finder use `TreeSourceLoader` for every directory under `prefix`."""
+    """Have the path finder load every directory under `prefix` with the trees' loaders."""
     if _hooked:
         return
     import _imp
@@ -382,27 +382,32 @@ def _hook_trees(prefix):
         cache_from_source,
     )
 
-    class TreeSourceLoader(SourceFileLoader):
-        """Loads a tree module's bytecode as SourceFileLoader does, but keeps the file name
-        it was compiled with (the build machine's, as python's own tracebacks show it);
-        linecache then reads the source through this loader, from the tree."""
+    # Python's own SourceFileLoader, not a subclass: code keys on the exact type of a
+    # module's loader (distlib's resource finders are a dict by type(loader); importlib_
+    # resources keeps a path-based reader for the standard library's loaders). Its get_code
+    # loads a tree module's bytecode as it would, but keeps the file name the module was
+    # compiled with (the build machine's, as python's own tracebacks show it); linecache
+    # then reads the source through the loader, from the tree. Subclasses (an import hook's
+    # loader that compiles sources its own way) and every other directory keep python's.
+    original = SourceFileLoader.get_code
 
-        def get_code(self, fullname):
+    def get_code(self, fullname):
+        path = self.path
+        if type(self) is SourceFileLoader and isinstance(path, str) \
+                and path.startswith(prefix):
             try:
-                data = self.get_data(cache_from_source(self.path))
+                data = self.get_data(cache_from_source(path))
             except OSError:
-                return super().get_code(fullname)
-            import marshal
+                pass
+            else:
+                import marshal
 
-            return marshal.loads(memoryview(data)[16:])
+                return marshal.loads(memoryview(data)[16:])
+        return original(self, fullname)
 
-    # Named as the class it stands in for: code that tells the standard library's loaders
-    # from others by their module (importlib_resources keeps a path-based reader for them;
-    # any other loader's files become temporary copies in `as_file`) sees python's own.
-    TreeSourceLoader.__module__ = SourceFileLoader.__module__
-    TreeSourceLoader.__qualname__ = SourceFileLoader.__qualname__
-
-    details = ((ExtensionFileLoader, _imp.extension_suffixes()), (TreeSourceLoader, [".py"]),
+    get_code.__doc__ = original.__doc__
+    SourceFileLoader.get_code = get_code
+    details = ((ExtensionFileLoader, _imp.extension_suffixes()), (SourceFileLoader, [".py"]),
                (SourcelessFileLoader, [".pyc"]))
 
     def hook(path):
