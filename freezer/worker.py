@@ -269,6 +269,7 @@ def main() -> None:
                 graph.add(name, "--trace", 0, fatal=False)
         graph.add_plugins()
         graph.add_registered_packages()
+        graph.add_program_packages()
         graph.add_stdlib_fallbacks()
         graph.add_codecs()
         graph.add_package_data()
@@ -307,7 +308,7 @@ def main() -> None:
             try:
                 item["file"] = compiler.pyc(mod.path, dfile)
             except SyntaxError as e:
-                if mod.origin == "program":
+                if mod.origin == "program" and not mod.rest_of_package:
                     shown = os.path.relpath(mod.path, mod.root) if mod.root else mod.path
                     reply["fatal"] = f"{shown}:{e.lineno}: syntax error: {e.msg}"
                     print(json.dumps(reply))
