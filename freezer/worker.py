@@ -74,6 +74,7 @@ def target_facts() -> dict:
         "zlib_builtin": "zlib" in sys.builtin_module_names,
         "cache_tag": sys.implementation.cache_tag,
         "stdlib": sysconfig.get_paths()["stdlib"],
+        "tzpath": cfg("TZPATH") or "",
         "boot_modules": _boot_modules(),
     }
 

@@ -133,6 +133,8 @@ CASES = [
     Case("python-c", "python_c", timeout=120, expect="own option -c ['settings.ini']"),
     # Every module of the program's own package, for imports by computed names.
     Case("plugin-dirs", "plugin_dirs", expect="deep uses alpha ✓"),
+    # Zones by name where the machine has no zone files (the sandbox): the binary's copy.
+    Case("zoneinfo-data", "zoneinfo_data", expect="zones 5"),
 ]
 
 

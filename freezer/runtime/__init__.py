@@ -9,7 +9,7 @@ marshal, _imp); anything heavier is imported only on the paths that need it.
 import marshal
 import sys
 
-from . import modules, natives, site_builtins, sources
+from . import modules, natives, site_builtins, sources, tzdata
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
@@ -175,7 +175,8 @@ def run():
         _locate_frozen_stdlib(manifest.stdlib_dir)
     _offer_bundle_root(exe, manifest)
     site_builtins.install(manifest.stdlib_dir)
-    sources.install(finder, natives.ctypes_patches(extensions.loader))
+    sources.install(finder, {**natives.ctypes_patches(extensions.loader),
+                             **tzdata.patches(payload)})
     if sys.unraisablehook is sys.__unraisablehook__:
         sys.unraisablehook = _unraisablehook
     main_loader = None
