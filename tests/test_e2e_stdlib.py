@@ -135,6 +135,7 @@ CASES = [
     Case("plugin-dirs", "plugin_dirs", expect="deep uses alpha ✓"),
     # Zones by name where the machine has no zone files (the sandbox): the binary's copy.
     Case("zoneinfo-data", "zoneinfo_data", expect="zones 5"),
+    Case("builtin-names", "builtin_names", expect="is builtin [True, True, True, False"),
 ]
 
 

@@ -164,6 +164,10 @@ def run():
     payload = natives.Payload(exe)
     manifest = Manifest(payload.read(MANIFEST).decode())
     sys.frozen = True
+    # The bootloader's own module is built in for the runtime's sake, not the program's:
+    # python's list of built-in modules has no such name (imports of it still work).
+    sys.builtin_module_names = tuple(name for name in sys.builtin_module_names
+                                     if name != "_freezer_boot")
     extensions = natives.install(exe, payload, manifest)
     if manifest.trees:
         from . import trees
