@@ -136,6 +136,7 @@ CASES = [
     # Zones by name where the machine has no zone files (the sandbox): the binary's copy.
     Case("zoneinfo-data", "zoneinfo_data", expect="zones 5"),
     Case("builtin-names", "builtin_names", expect="is builtin [True, True, True, False"),
+    Case("trace-prefix", "trace_prefix", expect="stdlib counted False"),
 ]
 
 

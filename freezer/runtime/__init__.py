@@ -164,6 +164,13 @@ def run():
     payload = natives.Payload(exe)
     manifest = Manifest(payload.read(MANIFEST).decode())
     sys.frozen = True
+    # The prefixes are the binary itself, where the standard library's modules are (their
+    # __file__ is BINARY/json/...), while the script is beside it: as under python, the
+    # stdlib is below sys.prefix and the program is not, which is what
+    # trace.Trace(ignoredirs=[sys.prefix, sys.exec_prefix]) and the like rely on. (The
+    # bootloader gives CPython the binary's directory as home, which 3.11+ make the
+    # prefixes of; no venv either way: base_prefix is prefix.)
+    sys.prefix = sys.exec_prefix = sys.base_prefix = sys.base_exec_prefix = exe
     # The bootloader's own module is built in for the runtime's sake, not the program's:
     # python's list of built-in modules has no such name (imports of it still work).
     sys.builtin_module_names = tuple(name for name in sys.builtin_module_names
