@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from freezer import build_cache, module_store, runtime_formats
+from freezer import build_cache, module_store, runtime_formats, tz_database
 from freezer.analysis import Analysis
 from freezer.bootloader import zstd
 from freezer.errors import FreezeError
@@ -457,6 +457,7 @@ def make_plan(analysis: Analysis, cache_root: Path,
         else:
             plan.add(Entry(archive, path=source, deflate=deflate))
     _add_store(plan, stored, cache_root)
+    _add_tz_database(plan, analysis, sysroot, deflate)
     if frozen_stdlib:
         plan.manifest.append(records.frozen_record(frozen_stdlib))
     if analysis.cold:
@@ -480,6 +481,19 @@ def make_plan(analysis: Analysis, cache_root: Path,
     plan.boot_unpacked = sum(b.size or os.path.getsize(plan.entries[b.entry].path)
                              for b in plan.boot) + plan.store_sizes.get(module_store.fmt.CODE, 0)
     return plan
+
+
+def _add_tz_database(plan: BundlePlan, analysis: Analysis, sysroot: str,
+                     deflate: bool) -> None:
+    """The target's zone files, zoneinfo's last resort (freezer/tz_database.py), in a
+    binary that holds zoneinfo."""
+    holds = "zoneinfo/__init__.py" in analysis.cold or any(
+        m.name == "zoneinfo" for m in analysis.modules)
+    if not holds:
+        return
+    data = tz_database.tz_database(analysis.target.get("tzpath", ""), sysroot)
+    if data is not None:
+        plan.add(Entry(tz_database.ENTRY, data=data, deflate=deflate, level=9))
 
 
 def gcc_s_is_fallback(plan: BundlePlan) -> bool:

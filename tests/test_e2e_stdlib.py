@@ -129,6 +129,19 @@ CASES = [
     Case("beside-data", "beside_data", status=1, expect="héllo from beside the script"),
     Case("stack-view", "stack_view", status=2, timeout=120,
          expect="child ([('_main', 'spawn.py'), ('spawn_main', 'spawn.py'), ('<module>', "),
+    # SyntaxErrors of run-time code, uncaught: the C printer's caret line, not traceback's.
+    *[Case(f"syntax-report-{mode}", "syntax_report", args=(mode,), status=1,
+           expect="compiling")
+      for mode in ("indent", "unicode", "eof", "chained", "file")],
+    Case("syntax-report-thread", "syntax_report", args=("thread",), expect="thread done"),
+    # sys.executable -c CODE run as python runs it, when CODE is code.
+    Case("python-c", "python_c", timeout=120, expect="own option -c ['settings.ini']"),
+    # Every module of the program's own package, for imports by computed names.
+    Case("plugin-dirs", "plugin_dirs", expect="deep uses alpha ✓"),
+    # Zones by name where the machine has no zone files (the sandbox): the binary's copy.
+    Case("zoneinfo-data", "zoneinfo_data", expect="zones 5"),
+    Case("builtin-names", "builtin_names", expect="is builtin [True, True, True, False"),
+    Case("trace-prefix", "trace_prefix", expect="stdlib counted False"),
 ]
 
 

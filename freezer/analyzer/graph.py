@@ -77,6 +77,9 @@ class ModuleGraph:
         # What --exclude-module left out -> where it was first imported ("file:line"), for
         # the build's -v and its record.
         self.left_out: dict[str, str] = {}
+        # Set while add_program_packages adds the rest of a package: what those modules
+        # import and cannot be found is a warning, not an error.
+        self._lenient = False
 
     def find(self, name: str) -> Module | None:
         """Locate `name` without importing it; None when the target cannot import it."""
@@ -222,7 +225,8 @@ class ModuleGraph:
             needed = not ref.optional and not (
                 ref.fallback_for and not stdlib_rules.fallback_runs(ref.fallback_for,
                                                                     self._found))
-            found = self.add(ref.name, where, ref.lineno, fatal=program and needed,
+            found = self.add(ref.name, where, ref.lineno,
+                             fatal=program and needed and not self._lenient,
                              program=program, pruning=pruning)
             if found and ref.fromlist and self.modules[ref.name].search_locations is not None:
                 for item in ref.fromlist:
@@ -457,6 +461,36 @@ class ModuleGraph:
                         # Not code python could compile either: only an import of it fails.
                         for added in set(self.modules) - before:
                             del self.modules[added]
+
+    def add_program_packages(self) -> None:
+        """Every module of each package of the program's that is bundled, as a bundled
+        distribution comes whole: python imports any of them by a name made at run time
+        (`importlib.import_module("." + name, __package__)`, a plugin directory), and the
+        scan sees only literal names. Their test suites (`tests`/`test` subpackages) come
+        only when imported, as a distribution's do. Imports made by the modules added here
+        alone are not needed by any code the program is seen to run, so one that cannot be
+        found is a warning, not an error; a module that does not compile is left out (its
+        import fails, as under python, though with ModuleNotFoundError)."""
+        tops = sorted(name for name, mod in self.modules.items()
+                      if "." not in name and mod.origin == "program" and not mod.dist
+                      and mod.search_locations is not None and name != "__main__")
+        self._lenient = True
+        try:
+            for top in tops:
+                for sub in self._submodules(top):
+                    if sub in self.modules or any(part in ("tests", "test")
+                                                  for part in sub.split(".")[1:]):
+                        continue
+                    before = set(self.modules)
+                    try:
+                        self.add(sub, "(module of a package of the program)", 0, fatal=False)
+                    except SyntaxError:
+                        for added in set(self.modules) - before:
+                            del self.modules[added]
+                    for added in set(self.modules) - before:
+                        self.modules[added].rest_of_package = True
+        finally:
+            self._lenient = False
 
     def add_codecs(self) -> None:
         """Bundle the codecs whose names appear as string literals in bundled code."""

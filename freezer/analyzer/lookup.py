@@ -32,6 +32,9 @@ class Module:
     reason: str = ""  # "importer:line", for reports on why a module is in the bundle
     dist: str | None = None  # the distribution it belongs to (third-party modules)
     alias_of: str = ""  # kind "alias": the module python imports for this name
+    # Bundled only as the rest of a package of the program's (add_program_packages): not
+    # code the program is seen to need, so one that does not compile is left out.
+    rest_of_package: bool = False
 
 
 def is_pattern(exclude: str) -> bool:

@@ -88,6 +88,7 @@ def target_facts() -> dict:
         "zlib_builtin": "zlib" in sys.builtin_module_names,
         "cache_tag": sys.implementation.cache_tag,
         "stdlib": sysconfig.get_paths()["stdlib"],
+        "tzpath": cfg("TZPATH") or "",
         "boot_modules": _boot_modules(),
     }
 
@@ -323,6 +324,7 @@ def main() -> None:
                 graph.add(name, "--trace", 0, fatal=False)
         graph.add_plugins()
         graph.add_registered_packages()
+        graph.add_program_packages()
         graph.add_stdlib_fallbacks()
         graph.add_codecs()
         graph.add_package_data()
@@ -413,7 +415,7 @@ def bundled_modules(graph: ModuleGraph, compiler: Compiler, sources: bool,
             try:
                 item.file = compiler.pyc(mod.path, mod.path)
             except SyntaxError as e:
-                if mod.origin == "program":
+                if mod.origin == "program" and not mod.rest_of_package:
                     shown = os.path.relpath(mod.path, mod.root) if mod.root else mod.path
                     raise SyntaxError(f"{shown}:{e.lineno}: syntax error: {e.msg}") from None
                 continue

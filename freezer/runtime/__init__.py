@@ -9,7 +9,7 @@ marshal, _imp); anything heavier is imported only on the paths that need it.
 import marshal
 import sys
 
-from . import debug, modules, natives, site_builtins, sources
+from . import debug, modules, natives, site_builtins, sources, tzdata
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
@@ -172,6 +172,17 @@ def run():
     payload = natives.Payload(exe)
     manifest = Manifest(payload.read(MANIFEST).decode())
     sys.frozen = True
+    # The prefixes are the binary itself, where the standard library's modules are (their
+    # __file__ is BINARY/json/...), while the script is beside it: as under python, the
+    # stdlib is below sys.prefix and the program is not, which is what
+    # trace.Trace(ignoredirs=[sys.prefix, sys.exec_prefix]) and the like rely on. (The
+    # bootloader gives CPython the binary's directory as home, which 3.11+ make the
+    # prefixes of; no venv either way: base_prefix is prefix.)
+    sys.prefix = sys.exec_prefix = sys.base_prefix = sys.base_exec_prefix = exe
+    # The bootloader's own module is built in for the runtime's sake, not the program's:
+    # python's list of built-in modules has no such name (imports of it still work).
+    sys.builtin_module_names = tuple(name for name in sys.builtin_module_names
+                                     if name != "_freezer_boot")
     extensions = natives.install(exe, payload, manifest)
     tree_finder = None
     if manifest.trees:
@@ -186,7 +197,8 @@ def run():
     if tree_finder is not None:
         trees.run_pth_files(tree_finder)
     site_builtins.install(manifest.stdlib_dir)
-    sources.install(finder, natives.ctypes_patches(extensions.loader))
+    sources.install(finder, {**natives.ctypes_patches(extensions.loader),
+                             **tzdata.patches(payload)})
     debug.install(extensions.loader)
     if sys.unraisablehook is sys.__unraisablehook__:
         sys.unraisablehook = _unraisablehook

@@ -7,8 +7,9 @@ import main; main(8, False)"` and its workers as `BINARY -m joblib.externals.lok
 popen_loky_posix --pipe N ...`. Run as the program, each such child would start the
 program's work again, which starts more children. So an invocation that python would read
 as its own options, `-c CODE` or `-m MODULE`, is served as python serves it, when it can be
-nothing else: only python's flags before it, CODE whose first statement imports a module
-the binary holds, MODULE one the binary holds with a `__name__ == "__main__"` block (or a
+nothing else: only python's flags before it, CODE that is python's code (it compiles, and is
+more than one expression without a call: `print(1)` is code, `config.ini` a value of the
+program's own `-c` option), MODULE one the binary holds with a `__name__ == "__main__"` block (or a
 package with a `__main__`), and this binary the parent process's (so a person's
 `app -m json.tool`, for a tool that takes -m itself, still runs the program).
 
@@ -47,7 +48,7 @@ def python_invocation(argv):
     if not _started_by_this_binary():
         return None  # a person's command line: a tool of its own may take -m or -c
     if option == "-c":
-        return (option, value, rest) if _imports_bundled(value) else None
+        return (option, value, rest) if _is_code(value) else None
     return (option, value, rest) if _runnable(value) else None
 
 
@@ -64,23 +65,40 @@ def _started_by_this_binary():
     return parent == own
 
 
-def _imports_bundled(code):
-    """Whether the first statement of `code` imports a module that can be imported here."""
+def _is_code(code):
+    """Whether `code`, given after `-c` by this binary to itself, is python's code to run
+    rather than a value of the program's own `-c` option: it compiles, and it is more than
+    one expression without a call (`config.ini`, `5`, `a-b` are values; `print(1)`,
+    `import json`, `x = 1; print(x)` are code)."""
     try:
         tree = compile(code, "<string>", "exec", 0x400)  # ast.PyCF_ONLY_AST, without ast
     except (SyntaxError, ValueError):
         return False
-    if not tree.body:
+    body = tree.body
+    if not body:
         return False
-    first = tree.body[0]
-    kind = type(first).__name__
-    if kind == "ImportFrom" and not first.level and first.module:
-        name = first.module
-    elif kind == "Import":
-        name = first.names[0].name
-    else:
-        return False
-    return _find(name.partition(".")[0]) is not None
+    if len(body) == 1 and type(body[0]).__name__ == "Expr":
+        return _has_call(body[0].value)
+    return True
+
+
+_CALLS = frozenset(["Call", "Await", "Yield", "YieldFrom", "NamedExpr"])
+
+
+def _has_call(node):
+    """Whether the expression `node` calls anything (or assigns, awaits, yields)."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if type(item).__name__ in _CALLS:
+            return True
+        for field in getattr(item, "_fields", ()):
+            value = getattr(item, field, None)
+            if isinstance(value, list):
+                todo.extend(value)
+            elif hasattr(value, "_fields"):
+                todo.append(value)
+    return False
 
 
 def _find(name):

@@ -184,11 +184,10 @@ def ctypes_patches(loader):
     """What to do once ctypes (and ctypes.util) is imported, for the libraries the program
     names to ctypes (`dll` records): load them, so that `CDLL("libz.so.1")` finds the loaded
     copy by its soname as python finds the machine's file, and have find_library("z") give
-    the soname of the carried copy where python's would name the machine's.
+    the soname of the carried copy where python's would name the machine's, and that of
+    glibc's own library where the machine has no tool to ask (_glibc_library).
     {module name: function(module)}, for sources.install's watcher."""
     manifest = loader.manifest
-    if not manifest.dlls:
-        return {}
 
     def load_all(ctypes_module):
         for soname, first in manifest.dlls.values():
@@ -210,13 +209,43 @@ def ctypes_patches(loader):
             found = manifest.dlls.get(name)
             if found is not None and "/" not in name and ".so" not in name:
                 return found[0]
-            return original(name)
+            result = original(name)
+            if result is None:
+                result = _glibc_library(name)
+            return result
 
         for attr in ("__doc__", "__name__", "__qualname__", "__module__"):
             setattr(find_library, attr, getattr(original, attr))
         util.find_library = find_library
 
-    return {"ctypes": load_all, "ctypes.util": patch_util}
+    patches = {"ctypes.util": patch_util}
+    if manifest.dlls:
+        patches["ctypes"] = load_all
+    return patches
+
+
+# glibc's own libraries by find_library's short name: every glibc system has them, and
+# they are loaded in (or loadable by) every process. python's find_library asks ldconfig,
+# gcc or ld, which a bare machine (a container, the sandbox) lacks: it would answer None
+# for "c" where python on any developer's machine answers "libc.so.6".
+_GLIBC_SONAMES = {"c": "libc.so.6", "m": "libm.so.6", "pthread": "libpthread.so.0",
+                  "dl": "libdl.so.2", "rt": "librt.so.1", "util": "libutil.so.1",
+                  "resolv": "libresolv.so.2", "anl": "libanl.so.1", "mvec": "libmvec.so.1"}
+
+
+def _glibc_library(name):
+    """The soname of glibc's library `name` ("c": "libc.so.6") if it can be loaded here,
+    else None: find_library's answer where the machine has no tool to ask."""
+    soname = _GLIBC_SONAMES.get(name)
+    if soname is None:
+        return None
+    import ctypes
+
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return None
+    return soname
 
 
 def install(exe, payload, manifest):

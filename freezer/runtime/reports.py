@@ -43,10 +43,59 @@ def display(value, tb, file):
                 type(value), value, tb)
         if (3, 10) <= sys.version_info < (3, 12):
             sources.add_suggestions(report, value)
+        _syntax_errors_as_printed(report, value, set())
         for line in report.format(chain=True):
             file.write(line)
     finally:
         linecache.lazycache = lazycache
+
+
+def _syntax_errors_as_printed(report, exc, seen):
+    """Have a TracebackException, and those of its chain and groups, format a SyntaxError
+    as the C printer does: its caret line differs from the traceback module's (3.10-3.12
+    print one `^` for an IndentationError's `pass`, where the module underlines the word).
+    A SyntaxError carries its own text, so the printer needs no file to show it, and is
+    asked (see _c_printed)."""
+    if report is None or exc is None or id(exc) in seen:
+        return
+    seen.add(id(exc))
+    if isinstance(exc, SyntaxError):
+        text = _c_printed(exc)
+        if text is not None:
+            report._format_syntax_error = lambda stype: iter((text,))
+    _syntax_errors_as_printed(report.__cause__, exc.__cause__, seen)
+    _syntax_errors_as_printed(report.__context__, exc.__context__, seen)
+    for sub_report, sub_exc in zip(getattr(report, "exceptions", None) or (),
+                                   getattr(exc, "exceptions", None) or ()):
+        _syntax_errors_as_printed(sub_report, sub_exc, seen)
+
+
+_UNSET = object()
+
+
+def _c_printed(exc):
+    """What the C printer writes for `exc` alone (its location, text, caret and message
+    lines), or None: printed into a buffer with its traceback, chain and notes held back,
+    which the traceback module prints itself, then given back to the exception."""
+    import io
+
+    saved = {name: exc.__dict__.get(name, _UNSET) for name in ("__notes__",)}
+    chain = exc.__cause__, exc.__context__, exc.__suppress_context__, exc.__traceback__
+    stderr = sys.stderr
+    try:
+        exc.__dict__.pop("__notes__", None)
+        exc.__cause__ = exc.__context__ = exc.__traceback__ = None
+        sys.stderr = io.StringIO()
+        sys.__excepthook__(type(exc), exc, None)
+        return sys.stderr.getvalue()
+    except Exception:
+        return None
+    finally:
+        sys.stderr = stderr
+        exc.__cause__, exc.__context__, exc.__suppress_context__, exc.__traceback__ = chain
+        for name, value in saved.items():
+            if value is not _UNSET:
+                exc.__dict__[name] = value
 
 
 def _c_printer_only():

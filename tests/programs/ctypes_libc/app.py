@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 
 
 class Point(ctypes.Structure):
@@ -15,6 +16,9 @@ def main() -> None:
     number = ctypes.c_int(41)
     number.value += 1
     print("c_int", number.value, ctypes.c_uint8(300).value)
+    # glibc's own libraries by short name, as on any machine with ldconfig (not the sandbox).
+    print("find_library", [ctypes.util.find_library(name) for name in
+                           ("c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "mvec")])
     libc = ctypes.CDLL(None)
     print("strlen", libc.strlen("héllo ✓".encode()))
     named = ctypes.CDLL("libc.so.6")

@@ -1,0 +1,5 @@
+import json
+
+
+def run():
+    return json.dumps({"beta": 2})

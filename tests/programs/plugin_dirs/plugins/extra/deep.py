@@ -1,0 +1,9 @@
+from .. import alpha
+
+
+def run():
+    return "deep uses " + alpha.run()
+
+
+def helper():
+    return __name__

@@ -1,0 +1,1 @@
+import pytest_not_installed_here  # noqa: F401
