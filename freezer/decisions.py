@@ -3,8 +3,8 @@
 Every line comes from what the analysis recorded while it walked the imports (the module's
 reason: the file and line of the import that first reached it, or the hint that asked for
 it), never from a guess made afterwards. A distribution's own modules come in because the
-distribution is bundled whole (see analyzer/thirdparty_rules.py), so they are counted under it rather
-than listed one by one; the line of the distribution says which import brought it.
+distribution is bundled whole (see analyzer/thirdparty_rules.py), so they are counted under
+it rather than listed one by one; the line of the distribution says which import brought it.
 """
 
 from __future__ import annotations
