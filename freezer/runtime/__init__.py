@@ -13,6 +13,16 @@ from . import modules, natives, site_builtins, sources
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
 
+# The separator of file names python shows for this system: Windows' paths use backslashes
+# (sys.executable is C:\...\app.exe there), and a script's __file__ beside the binary too.
+SEP = "\\" if sys.platform == "win32" else "/"
+
+
+def exe_dir(exe):
+    """The binary's directory (os.path.dirname, without importing os at start)."""
+    return exe[:max(exe.rfind("/"), exe.rfind(SEP))] if SEP != "/" else exe.rpartition("/")[0]
+
+
 def main_file(exe, manifest):
     """`__main__.__file__`: the script's name, as if it sat beside the binary.
 
@@ -23,7 +33,7 @@ def main_file(exe, manifest):
         from . import trees
 
         return trees.main_tree(exe, manifest) + "/" + manifest.main_arg
-    return exe.rpartition("/")[0] + "/" + manifest.main_arg
+    return exe_dir(exe) + SEP + manifest.main_arg
 
 
 def _locate_frozen_stdlib(stdlib_dir):
@@ -63,7 +73,7 @@ def _offer_bundle_root(exe, manifest):
 
             root = trees.bundle_root(exe, manifest)
         else:
-            root = exe.rpartition("/")[0]  # nothing to unpack: where the binary is
+            root = exe_dir(exe)  # nothing to unpack: where the binary is
         sys._MEIPASS = root
         return root
 
