@@ -12,7 +12,7 @@ from pathlib import Path
 from freezer import __version__
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError
-from freezer.build import BuildOptions, build, check_script
+from freezer.build import BuildOptions, build, check_output, check_script
 from freezer.config import (
     Hints,
     is_module_name,
@@ -149,8 +149,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", metavar="PATH", default=sys.executable,
                    help="the CPython 3.9+ to build for (default: the one running freeze)")
     p.add_argument("--target", metavar="PLATFORM",
-                   help="the platform to build for: linux-x86_64 or linux-aarch64 (default: "
-                        "this machine's); another machine's needs --target-root")
+                   help="the platform to build for: linux-x86_64, linux-aarch64 or "
+                        "windows-x86_64 (default: this machine's); another machine's needs "
+                        "--target-root, Windows --target-python")
+    p.add_argument("--target-python", metavar="ZIP_OR_DIR",
+                   help="for --target windows-x86_64: the Windows CPython to ship, "
+                        "python.org's embeddable zip or the directory holding its python.exe")
     p.add_argument("--target-root", metavar="DIR",
                    help="a runtime root (the target's filesystem, e.g. made by python -m "
                         "freezer.target_root) whose python3.X the binary is built from")
@@ -369,6 +373,8 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     try:
         args = parse(argv)
+        if args.target == "windows-x86_64" or args.target_python:
+            return run_windows(args)
         opts = options_from_args(args)
         analysis = build(opts)
     except (FreezeError, BootloaderError) as e:
@@ -378,6 +384,35 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     if not args.quiet:
         report(args, opts, analysis)
+    return 0
+
+
+def run_windows(args: argparse.Namespace) -> int:
+    """`--target windows-x86_64`: the Windows build (freezer/windows.py), from a script."""
+    from freezer.bootloader import cache_root
+    from freezer.windows import build_windows
+
+    if args.target != "windows-x86_64":
+        raise FreezeError("--target-python gives the runtime of --target windows-x86_64")
+    if args.target_root:
+        raise FreezeError("--target windows-x86_64 takes its runtime from --target-python, "
+                          "not --target-root")
+    entry = entry_from_args(args)
+    if entry.kind != "script" or entry.directory:
+        raise FreezeError("--target windows-x86_64 freezes a script (app.py) only, so far")
+    check_script(entry.path)
+    output = Path(args.output).absolute()
+    check_output(output)
+    for directory in args.path:
+        if not os.path.isdir(directory):
+            raise FreezeError(f"--path {directory}: not a directory")
+    search = [entry.path.parent, *(Path(d).absolute() for d in args.path)]
+    version, held = build_windows(entry.path, output, args.target_python, search,
+                                  cache_root(), sources=not args.no_sources)
+    if not args.quiet:
+        size = output.stat().st_size / 1e6
+        print(f"freeze: wrote {args.output} ({size:.1f} MB, {held} modules, CPython "
+              f"{version}, windows-x86_64)", file=sys.stderr)
     return 0
 
 

@@ -235,10 +235,10 @@ def _dist_infos(search: list[Path], tops: set[str]) -> list[Path]:
 # --- the build ------------------------------------------------------------------------------
 
 def build_windows(script: Path, output: Path, target_python: str | None, search: list[Path],
-                  cache_root: Path, sources: bool = True) -> list[str]:
-    """Write the Windows executable; the warnings to show."""
+                  cache_root: Path, sources: bool = True) -> tuple[str, int]:
+    """Write the Windows executable; the target's CPython version and how many modules it
+    holds."""
     rt = runtime(target_python, cache_root)
-    warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="freezer-win-") as tmp_dir:
         tmp = Path(tmp_dir)
         stdlib_dir = tmp / "stdlib"
@@ -266,21 +266,19 @@ def build_windows(script: Path, output: Path, target_python: str | None, search:
                 jobs.append((str(mod.path), str(mod.path), str(out), 0))
                 program_pycs.append((mod, str(out)))
         facts = ask(rt, jobs)
-        minor = int(facts["version"].split(".")[1])
         try:
             boot = bootloader_for(facts["version"], cache_root, target="windows-x86_64")
         except BootloaderError as e:
             raise FreezeError(str(e)) from None
-        plan = _plan(rt, facts, stdlib_dir, runtime_pycs, main_pyc, script, program_pycs,
+        plan, held = _plan(rt, facts, stdlib_dir, runtime_pycs, main_pyc, script, program_pycs,
                      program, search, cache_root, sources)
-        del minor
         write_executable(output, boot, plan)
-    return warnings
+    return facts["version"], held
 
 
 def _plan(rt: Runtime, facts: dict, stdlib_dir: Path, runtime_pycs: list, main_pyc: Path,
           script: Path, program_pycs: list, program: list[ProgramModule], search: list[Path],
-          cache_root: Path, sources: bool) -> BundlePlan:
+          cache_root: Path, sources: bool) -> tuple[BundlePlan, int]:
     plan = BundlePlan()
     dlls = rt.dlls()
     for p in search:
@@ -368,4 +366,5 @@ def _plan(rt: Runtime, facts: dict, stdlib_dir: Path, runtime_pycs: list, main_p
     plan.add(Entry(records.MANIFEST, data=records.write(plan.manifest)))
     plan.add(Entry(module_store.FROZEN_ENTRY, data=module_store.frozen_blob(plan.frozen)))
     _add_package_dirs(plan)
-    return plan
+    held = len(stored) + sum(1 for line in plan.manifest if line.startswith("ext "))
+    return plan, held

@@ -12,7 +12,6 @@ import sys
 from . import modules, natives, site_builtins, sources
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
-
 # The separator of file names python shows for this system: Windows' paths use backslashes
 # (sys.executable is C:\...\app.exe there), and a script's __file__ beside the binary too.
 SEP = "\\" if sys.platform == "win32" else "/"

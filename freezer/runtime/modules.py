@@ -19,6 +19,7 @@ unpacked tree) are left to the path finder.
 """
 
 import marshal
+
 try:
     import posix
 except ImportError:  # Windows: os's functions are nt's there
