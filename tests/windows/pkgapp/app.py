@@ -1,0 +1,4 @@
+import sys
+from mypkg import greet
+from mypkg.sub.deep import answer
+print(greet("wörld"), answer(), sys.modules["mypkg.sub"].__name__)
