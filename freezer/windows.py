@@ -90,9 +90,9 @@ def runtime(given: str | None, cache_root: Path) -> Runtime:
     """The runtime --target-python names: a directory, or an embeddable zip unpacked once
     into the build cache (keyed by the zip's SHA-256)."""
     if not given:
-        raise FreezeError("--target windows-x86_64 needs --target-python: python.org's "
-                          "embeddable zip of the CPython to ship (python-3.X.Y-embed-amd64.zip)"
-                          " or a directory holding python.exe and python3X.dll")
+        raise FreezeError("--target windows-x86_64 needs --target-python: the Windows CPython "
+                          "to ship, python.org's embeddable zip (python-3.X.Y-embed-amd64.zip) "
+                          "or a directory holding python.exe and python3X.dll")
     path = Path(given)
     if path.is_file() and zipfile.is_zipfile(path):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -102,8 +102,11 @@ def runtime(given: str | None, cache_root: Path) -> Runtime:
             with zipfile.ZipFile(path) as z:
                 z.extractall(tmp)
             (tmp / ".complete").write_text(digest + "\n")
-            shutil.rmtree(home, ignore_errors=True)
-            os.rename(tmp, home)
+            shutil.rmtree(home, ignore_errors=True)  # what a killed build left, if anything
+            try:
+                os.rename(tmp, home)
+            except OSError:  # another build's copy got there first: the same files
+                shutil.rmtree(tmp, ignore_errors=True)
         path = home
     elif not path.is_dir():
         raise FreezeError(f"--target-python {given}: neither a directory nor a zip file")

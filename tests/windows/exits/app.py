@@ -1,4 +1,6 @@
+# The exit statuses: sys.exit(n), sys.exit("msg"), an uncaught exception, a normal end.
 import sys
+
 how = sys.argv[1]
 print("before", how)
 if how == "int":

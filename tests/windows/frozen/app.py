@@ -2,4 +2,5 @@
 import os
 import sys
 
-print(sys.frozen, os.path.basename(sys.executable), os.path.dirname(__file__) == os.path.dirname(sys.executable))
+beside = os.path.dirname(__file__) == os.path.dirname(sys.executable)
+print(sys.frozen, os.path.basename(sys.executable), beside)

@@ -1,7 +1,17 @@
-import threading, queue
-q = queue.Queue()
+# Threads and a queue.
+import queue
+import threading
+
+results = queue.Queue()
+
+
 def work(n):
-    q.put(sum(range(n)))
-ts = [threading.Thread(target=work, args=(i * 1000,)) for i in range(8)]
-[t.start() for t in ts]; [t.join() for t in ts]
-print(sorted(q.get() for _ in ts))
+    results.put(sum(range(n)))
+
+
+threads = [threading.Thread(target=work, args=(i * 1000,)) for i in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(results.get() for _ in threads))

@@ -1,1 +1,3 @@
 from .helpers import greet
+
+__all__ = ["greet"]
