@@ -215,6 +215,12 @@ def _find(name: str, search: list[Path], found: dict[str, ProgramModule]) -> Pro
         for pyd in sorted(d.glob(f"{last}.*pyd")):
             if pyd.name.split(".")[0] == last:
                 return ProgramModule(name, pyd, False, extension=True)
+        for so in sorted(d.glob(f"{last}.*so")):
+            if so.name.split(".")[0] == last:
+                # python.exe cannot import it either; a build that carried the rest would fail
+                # only at run time, on the user's machine.
+                raise FreezeError(f"{so}: a Linux extension module, for a Windows executable: "
+                                  "install the package's win_amd64 wheel instead")
     return None
 
 

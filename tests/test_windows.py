@@ -169,6 +169,17 @@ def test_wheels(embeddable: Embeddable, tmp_path: Path) -> None:
     assert b"msgpack._cmsgpack" in got.stdout
 
 
+def test_linux_wheel_refused(embeddable: Embeddable, tmp_path: Path) -> None:
+    """A Linux extension module where a Windows one must be: one line, no output."""
+    (tmp_path / "app.py").write_text("import fast\n")
+    (tmp_path / "fast.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    done = run_freezer(["app.py", "-o", "app.exe", "--target", "windows-x86_64",
+                        "--target-python", str(embeddable.zip)], cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "a Linux extension module, for a Windows executable" in done.stderr
+    assert not (tmp_path / "app.exe").exists()
+
+
 def test_reproducible(embeddable: Embeddable, tmp_path: Path) -> None:
     """Two builds of the same inputs (the same files at the same paths: a module's path is
     its code's file name) are the same bytes."""
