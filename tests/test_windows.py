@@ -134,17 +134,26 @@ def test_exit_status(embeddable: Embeddable, tmp_path: Path, how: str) -> None:
     assert got.returncode == {"int": 3, "msg": 1, "raise": 1, "none": 0}[how]
 
 
+def test_runtime_directory(embeddable: Embeddable, tmp_path: Path) -> None:
+    """--target-python may name the unpacked directory (NuGet's tools/, say), not the zip."""
+    shutil.copytree(PROGRAMS / "hello", tmp_path, dirs_exist_ok=True)
+    done = run_freezer(["app.py", "-o", "app.exe", "--target", "windows-x86_64",
+                        "--target-python", str(embeddable.reference)], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert_same(embeddable, tmp_path / "app.exe", "ü")
+
+
 def test_frozen_facts(embeddable: Embeddable, tmp_path: Path) -> None:
     """sys.frozen, sys.executable and __file__ as on Linux (python.exe has no sys.frozen)."""
     got = run_wine(["app.exe"], freeze_exe(embeddable, "frozen", tmp_path).parent)
     assert (got.stdout, got.stderr, got.returncode) == (b"True app.exe True\r\n", b"", 0)
 
 
-@pytest.mark.parametrize("program", ["stdlibs", "threads", "mp", "echo", "pkgapp"])
+@pytest.mark.parametrize("program", ["stdlibs", "threads", "mp", "echo", "pkgapp", "reexec"])
 def test_program(embeddable: Embeddable, tmp_path: Path, program: str) -> None:
     """json, decimal, sqlite3, ssl, ctypes, zlib/lzma/bz2; threads; a multiprocessing Pool
     (spawn, without freeze_support()); an asyncio TCP echo over 127.0.0.1; a package with
-    relative imports beside the script."""
+    relative imports beside the script; the program run again through sys.executable."""
     assert_same(embeddable, freeze_exe(embeddable, program, tmp_path))
 
 
