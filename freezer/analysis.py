@@ -1,19 +1,20 @@
 """Program → analysis: ask the target interpreter what the program needs.
 
-Starts freezer/worker.py under the target Python (see its docstring for why it must be that
-interpreter) and turns its JSON answer into an `Analysis`.
+Starts freezer/analyzer/worker.py under the target Python (see its docstring for why it must be that
+interpreter) and turns its answer (analyzer/protocol.py) into an `Analysis`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from freezer import build_cache
+from freezer.analyzer import protocol
+from freezer.analyzer.protocol import BundledDist, BundledModule
 from freezer.errors import FreezeError
 
 if TYPE_CHECKING:
@@ -34,40 +35,16 @@ class EntryPoint:
     # from `python DIR/__main__.py` only in `__main__`'s spec (see runtime/__init__.py).
     directory: bool = False
 
-    def request(self, display: str) -> dict:
+    def request(self, display: str) -> protocol.Entry:
         if self.kind == "script":
-            return {"kind": "script", "path": str(self.path), "directory": self.directory}
-        return {"kind": self.kind, "module": self.module, "func": self.func, "display": display}
-
-
-@dataclass
-class BundledModule:
-    name: str
-    kind: str  # "source", "package", "namespace", "extension"
-    origin: str  # "program", "stdlib", "runtime"
-    archive: str  # entry name in the payload
-    file: str | None  # compiled pyc in the build cache, or the extension file
-    source: str | None = None  # the .py it came from
-    dist: str | None = None  # the third-party distribution it belongs to
-    py: str | None = None  # the source to ship beside the bytecode (None: --no-sources)
-
-
-@dataclass
-class BundledDist:
-    """A third-party distribution, bundled whole."""
-
-    name: str
-    version: str
-    dist_info: str  # its .dist-info directory, at the top of the payload
-    file_bound: bool  # served from real files (unpacked into the cache)
-    why: str = ""
-    direct: bool = True  # the program's own code imports it (not only other distributions)
+            return protocol.Entry("script", path=str(self.path), directory=self.directory)
+        return protocol.Entry(self.kind, module=self.module, func=self.func, display=display)
 
 
 @dataclass
 class Analysis:
     target: dict
-    modules: list[BundledModule]
+    modules: list[BundledModule]  # (the worker's, see analyzer/protocol.py)
     main: dict
     warnings: list[str] = field(default_factory=list)
     dists: list[BundledDist] = field(default_factory=list)
@@ -82,6 +59,8 @@ class Analysis:
     dropped: list[str] = field(default_factory=list)
     # Shared libraries the program's or its distributions' code names to ctypes.
     libraries: list[str] = field(default_factory=list)
+    # Files beside the main script that its code names: (script-relative name, file).
+    beside_script: list[tuple[str, str]] = field(default_factory=list)
     # The executable's glibc floor, set by the build once the plan is made (not for a .pyz).
     floor: Floor | None = None
     # How many modules the output holds where that is not len(modules): a .pyz carries the
@@ -106,32 +85,26 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
             collect: list[str] = (), traced: list[str] = (), pruned: bool = False,
             sources: bool = True, launcher: list[str] = ()) -> Analysis:
     """Run the worker under `python` (behind `launcher`, the emulator of a cross build)."""
-    request = {
-        "launcher": list(launcher),
-        "entry": entry.request(display),
-        "program_path": program_path,
-        "include": include,
-        "collect": list(collect),
-        "traced": list(traced),
-        "exclude": exclude,
-        "pruned": pruned,
-        "sources": sources,
-        "runtime_dir": str(_HERE / "runtime"),
+    request = protocol.Request(
+        entry=entry.request(display), program_path=program_path, include=include,
+        exclude=exclude, runtime_dir=str(_HERE / "runtime"),
         # Created and checked here, from the root down (build_cache's rules), so an untrusted
         # cache stops the build before the worker starts; the worker checks them again.
-        "pyc_cache": str(build_cache.build_dir(cache_root, "pyc")),
-        "scan_cache": str(build_cache.build_dir(cache_root, "scan")),
-    }
+        pyc_cache=str(build_cache.build_dir(cache_root, "pyc")),
+        scan_cache=str(build_cache.build_dir(cache_root, "scan")),
+        collect=list(collect), traced=list(traced), pruned=pruned, sources=sources,
+        launcher=list(launcher))
     try:
         proc = subprocess.run(
-            [*launcher, python, str(_HERE / "worker.py")], input=json.dumps(request),
+            [*launcher, python, str(_HERE / "analyzer" / "worker.py")],
+            input=protocol.dumps(request),
             capture_output=True, text=True, env=clean_env(), timeout=600,
         )
     except OSError as e:
         raise FreezeError(f"--python {python}: cannot run it ({e.strerror})") from None
     try:
         # The last line: anything the target's site hooks print comes before it.
-        reply = json.loads(proc.stdout.strip().rsplit("\n", 1)[-1])
+        reply = protocol.loads(protocol.Reply, proc.stdout.strip().rsplit("\n", 1)[-1])
     except (ValueError, IndexError):
         detail = proc.stderr.strip().splitlines()[-1:] or ["no answer"]
         if "Traceback (most recent call last):" in proc.stderr:
@@ -140,20 +113,15 @@ def analyse(python: str, entry: EntryPoint, display: str, program_path: list[str
         raise FreezeError(
             f"--python {python}: not a working CPython 3.9+ interpreter ({detail[0]})"
         ) from None
-    if "fatal" in reply:
-        if "target" not in reply:
-            raise FreezeError(f"--python {python}: {reply['fatal']}")
-        raise FreezeError(reply["fatal"])
-    modules = [BundledModule(m["name"], m["kind"], m["origin"], m["archive"], m.get("file"),
-                             m.get("source"), m.get("dist"), m.get("py"))
-               for m in reply["modules"]]
-    dists = [BundledDist(d["name"], d["version"], d["dist_info"], d["file_bound"], d["why"],
-                         d.get("direct", True))
-             for d in reply.get("dists", [])]
-    data = {d["archive"]: d["source"] for d in reply.get("data", [])}
-    data_dist = {d["archive"]: d["dist"] for d in reply.get("data", []) if d.get("dist")}
-    vendored = [(v["archive"], v["source"], v["dist"]) for v in reply.get("vendored", [])]
-    cold = {c["archive"]: c["source"] for c in [*reply["cold"], *reply["cold_data"]]}
-    return Analysis(reply["target"], modules, reply["main"], reply.get("warnings", []),
-                    dists, data, data_dist, vendored, cold, reply.get("dropped", []),
-                    libraries=reply.get("libraries", []))
+    if reply.fatal:
+        if not reply.target:
+            raise FreezeError(f"--python {python}: {reply.fatal}")
+        raise FreezeError(reply.fatal)
+    data = {d.archive: d.source for d in reply.data}
+    data_dist = {d.archive: d.dist for d in reply.data if d.dist}
+    vendored = [(v.archive, v.source, v.dist) for v in reply.vendored]
+    cold = {c.archive: c.source for c in reply.cold}
+    return Analysis(reply.target, reply.modules, asdict(reply.main), reply.warnings,
+                    reply.dists, data, data_dist, vendored, cold, reply.dropped,
+                    libraries=reply.libraries,
+                    beside_script=[(f.archive, f.source) for f in reply.beside_script])

@@ -242,6 +242,8 @@ def protect_analysis(guard: OutputGuard, analysis: Analysis) -> None:
     vendored = [source for _, source, _ in analysis.vendored]
     for path in [*analysis.data.values(), *analysis.cold.values(), *vendored]:
         guard.protect(path, "a file the build bundles")
+    for _, path in analysis.beside_script:
+        guard.protect(path, "a file beside the script that its code names")
 
 
 def protect_natives(guard: OutputGuard, analysis: Analysis) -> None:
@@ -463,6 +465,10 @@ def build(opts: BuildOptions) -> Analysis:
     analysis.target["root"] = opts.root
     analysis.target["platform"] = opts.platform.name
     analysis.warnings[:0] = trace_warnings
+    given = {dest for _, dest in opts.add_data}
+    output = os.path.realpath(opts.output)
+    analysis.beside_script = [(name, path) for name, path in analysis.beside_script
+                              if name not in given and os.path.realpath(path) != output]
     # The program's other modules, and every file bundled with them, are known only now.
     protect_analysis(guard, analysis)
     guard.check()

@@ -498,7 +498,8 @@ MAIN_TREE = "."  # the tree of --add-data files beside the main script, not a mo
 def _add_user_data(plan: BundlePlan, analysis: Analysis, add_data: list[tuple[Path, str]],
                    file_bound: set[str], trees: dict[str, list[str]]) -> None:
     """--add-data files: into a bundled package (read through importlib.resources, or from
-    real files if the package is unpacked), or beside the main script.
+    real files if the package is unpacked), or beside the main script; and the files beside
+    the script that its code names.
 
     Files beside the script are unpacked into the cache with it, and `__file__` of the main
     script is then in that directory: `os.path.dirname(__file__)` finds them as it does in
@@ -523,6 +524,12 @@ def _add_user_data(plan: BundlePlan, analysis: Analysis, add_data: list[tuple[Pa
                     trees[owner].append(archive)
             else:
                 trees.setdefault(MAIN_TREE, []).append(archive)
+    for archive, path in analysis.beside_script:
+        # Named by the program's code (file_rules.named_beside_script); a name the bundle
+        # already holds is its module or package data, which the code then reads instead.
+        if archive not in plan.entries and archive.split("/")[0] not in packages:
+            plan.add(Entry(archive, path=path))
+            trees.setdefault(MAIN_TREE, []).append(archive)
 
 
 def _data_owner(archive: str, analysis: Analysis, dist_infos: dict[str, str]) -> str | None:

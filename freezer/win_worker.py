@@ -2,8 +2,8 @@
 the facts a Windows build asks of its interpreter, and the bytecode it compiles.
 
 Started as `python.exe -I -S win_worker.py` with a JSON request on stdin, it answers one JSON
-line on stdout. Like freezer/worker.py, it asks the target rather than assuming: the version,
-the magic number, which modules CPython's own start-up imported from its search path (they
+line on stdout. Like freezer/analyzer/worker.py, it asks the target rather than assuming: the
+version, the magic number, which modules CPython's own start-up imported from its search path (they
 must be frozen into the bootloader's table, as the payload's store is not readable yet), and
 it compiles every source with the target's compiler. Standard library only, and nothing
 imported before the start-up modules are read off sys.modules.

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ os.environ.setdefault("ZIG_GLOBAL_CACHE_DIR",
 # Binaries are grouped by the tool's source hash; the groups of this many other tool versions,
 # the most recently used, are kept (for other work trees testing them), older ones deleted.
 KEEP_OTHER_TOOL_VERSIONS = 3
+# A group another work tree's run may still be writing to: a group's directory gains an entry
+# with each binary built, so one written to this recently is never pruned.
+BUSY_SECONDS = 6 * 3600
 SUPPORTED_MINORS = range(9, 14)
 BUILD_TIMEOUT = 600
 
@@ -208,6 +212,8 @@ def prune_binary_cache() -> None:
     """Delete the binaries of all but the current and a few recently used tool versions.
 
     Without this, every change to the tool would leave another copy of every test binary.
+    A group in use by a run in another work tree (written to in the last BUSY_SECONDS) stays:
+    pruning it under that run made its builds fail with "cannot write".
     """
     current = tool_cache_group()
     current.mkdir(parents=True, exist_ok=True)
@@ -215,6 +221,8 @@ def prune_binary_cache() -> None:
     others = sorted((p for p in BINARY_CACHE.iterdir() if p != current),
                     key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in others[KEEP_OTHER_TOOL_VERSIONS:]:
+        if time.time() - stale.stat().st_mtime < BUSY_SECONDS:
+            continue
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
         else:

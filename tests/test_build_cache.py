@@ -24,9 +24,9 @@ import pytest
 from conftest import TARGETS, Target, run_freezer
 
 from freezer import build_cache
+from freezer.analyzer.scan_cache import ScanCache
 from freezer.bootloader import BootloaderError, cache_root, zstd
 from freezer.errors import FreezeError
-from freezer.scan_cache import ScanCache
 
 OTHER_UID = 65534
 # Plants an untrusted directory at or under the cache root given; returns the one refused.

@@ -122,6 +122,7 @@ CASES = [
     Case("fallback-imports", "fallback_imports", expect="speedups None &lt;b&gt;"),
     Case("ctypes-named", "ctypes_named", expect="version plausible True libzstd.so.1"),
     Case("namespace-data", "namespace_data", expect="reader héllo from a namespace package"),
+    Case("beside-data", "beside_data", status=1, expect="héllo from beside the script"),
     Case("stack-view", "stack_view", status=2, timeout=120,
          expect="child ([('_main', 'spawn.py'), ('spawn_main', 'spawn.py'), ('<module>', "),
 ]

@@ -1,4 +1,5 @@
-"""Every entry of the built-in hints table (freezer/hints.py) is exercised by a frozen program.
+"""Every entry of the built-in hints table (freezer/analyzer/hints.py) is exercised by a frozen
+program.
 
 Each entry maps to a program of tests/thirdparty/programs that needs it: frozen from the test
 venv, its bundle must hold the hinted modules, and it must run in the sandbox as under the
@@ -12,7 +13,7 @@ from conftest import TARGETS, freeze
 from sandbox import assert_same_behaviour, run_plain, run_sandboxed
 from venvs import FULL, FULL_MINOR, THIRDPARTY, venv_python
 
-from freezer.hints import HINTS
+from freezer.analyzer.hints import HINTS
 from freezer.module_store import listing
 
 pytestmark = pytest.mark.usefixtures("sandbox_ready")

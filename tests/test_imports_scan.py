@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from freezer.imports_scan import resolve_relative, scan_source
+from freezer.analyzer.imports_scan import resolve_relative, scan_source
 
 
 def scan(src: str, module: str = "app", is_package: bool = False):

@@ -21,10 +21,10 @@ from conftest import TARGETS, Target, freeze, in_ci, run_freezer
 from sandbox import assert_same_behaviour, run_plain, run_sandboxed
 from venvs import FULL_MINOR, SUITES, THIRDPARTY, site_packages, venv_python
 
-from freezer import distributions
+from freezer.analyzer import distributions
+from freezer.analyzer.graph import ModuleGraph
 from freezer.cli import options_from_argv
 from freezer.errors import FreezeError
-from freezer.module_graph import ModuleGraph
 
 PROGRAM = THIRDPARTY / "programs" / "test_suites"
 # What the probe asks about: each suite, a module inside it, and their neighbours.

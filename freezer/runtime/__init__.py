@@ -26,12 +26,19 @@ def main_file(exe, manifest):
     """`__main__.__file__`: the script's name, as if it sat beside the binary.
 
     `os.path.dirname(__file__)` is then the binary's directory, where a program looks for
-    files shipped next to it.
+    files shipped next to it; or, where files beside the script are bundled (--add-data, or
+    named by its code), the directory they are unpacked to.
     """
-    if "." in manifest.tree_names:  # --add-data files beside the script: see plan.py
+    if "." in manifest.tree_names:  # see plan.py
         from . import trees
 
         return trees.main_tree(exe, manifest) + "/" + manifest.main_arg
+    return main_code_file(exe, manifest)
+
+
+def main_code_file(exe, manifest):
+    """The script's file name in its code, so in tracebacks: beside the binary, always (a
+    cache directory's name in a traceback would say nothing of where the program is)."""
     return exe_dir(exe) + SEP + manifest.main_arg
 
 
@@ -119,9 +126,10 @@ class MainLoader:
     it for the code.
     """
 
-    def __init__(self, payload, filename):
+    def __init__(self, payload, filename, code_filename):
         self.payload = payload
-        self.filename = filename
+        self.filename = filename  # __file__
+        self.code_filename = code_filename  # co_filename (see main_code_file)
         self.code = None
 
     def get_filename(self, name=None):
@@ -132,7 +140,7 @@ class MainLoader:
 
     def get_code(self, name=None):
         if self.code is None:
-            self.code = _renamed(load_main_code(self.payload), self.filename)
+            self.code = _renamed(load_main_code(self.payload), self.code_filename)
         return self.code
 
     def get_source(self, name=None):
@@ -189,7 +197,8 @@ def run():
         sys.unraisablehook = _unraisablehook
     main_loader = None
     if manifest.main_kind != "module":
-        main_loader = MainLoader(payload, main_file(exe, manifest))
+        main_loader = MainLoader(payload, main_file(exe, manifest),
+                                 main_code_file(exe, manifest))
         sources.set_main_loader(main_loader)
     argv = sys.argv
     if len(argv) > 1 and (argv[1] == "--multiprocessing-fork" or "-c" in argv[1:]

@@ -1,6 +1,6 @@
 """The modules of the payload, from its module store (runtime/store.py).
 
-The build carries the whole standard library (see freezer/stdlib_inventory.py). What the
+The build carries the whole standard library (see freezer/analyzer/stdlib_inventory.py). What the
 analysis saw imported is bytecode in the store; the rest of the stdlib is there as sources
 only. This finder, ahead of the path finder, serves both, with what zipimport lacked:
 - nothing is parsed at start but the store's index (one marshalled dict), and a module is a

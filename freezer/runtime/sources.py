@@ -153,7 +153,8 @@ def add_suggestions(report, exc, seen=None):
 
 def _source_getter(filename):
     """A function returning the source of the imported module compiled from `filename`."""
-    if _main_loader is not None and _main_loader.filename == filename:
+    if _main_loader is not None and filename in (_main_loader.filename,
+                                                 _main_loader.code_filename):
         return _main_loader.get_source
     for name, module in _candidates(filename):
         loader = getattr(module, "__loader__", None)

@@ -1,9 +1,9 @@
 """Distributions that need real files, unpacked once into the content-addressed cache.
 
-Most packages import from the payload as it is. A few open files beside their own `__file__`
-(the build decides which, see freezer/module_graph.py); for those, the distribution's modules,
-data and vendored libraries are written on first import to <cache>/tree/<key>/, laid out as in
-site-packages, and imported from there by the path-based finder. The key is a hash of the
+Third-party distributions, and packages of the program's with data files, may open files beside
+their own `__file__` (the build decides which, see freezer/analyzer/file_rules.py): their
+modules, data and vendored libraries are written on first import to <cache>/tree/<key>/, laid
+out as in site-packages, and imported from there by the path-based finder. The key is a hash of the
 entries, so every later run, and every binary carrying the same distribution, finds the tree
 complete and pays one stat. Their metadata stays in the payload, where importlib.metadata
 finds all distributions alike.

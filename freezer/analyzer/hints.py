@@ -5,7 +5,7 @@ Each key is a module; when it is bundled, the modules in "imports" are bundled t
 target has them (never an error if not). Every entry names why, and tests/test_hints.py
 freezes a program that needs each entry and runs it.
 
-Imports made from C by the stdlib itself are in module_graph.IMPLICIT_IMPORTS; distributions
+Imports made from C by the stdlib itself are in stdlib_rules.IMPLICIT_IMPORTS; distributions
 bundle whole, so a package's dynamic imports of its own modules need no entry here. What is
 left is one package reaching another by a name made at run time.
 """

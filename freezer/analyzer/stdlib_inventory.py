@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-from freezer.distributions import module_name
+from freezer.analyzer.distributions import module_name
 
 # Top-level names never carried unless the program imports them itself.
 NOT_CARRIED = frozenset({

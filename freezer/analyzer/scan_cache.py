@@ -17,8 +17,9 @@ import hashlib
 import json
 import sys
 
-from freezer import build_cache, imports_scan
-from freezer.imports_scan import ImportRef, ScanResult, scan_source
+from freezer import build_cache
+from freezer.analyzer import imports_scan
+from freezer.analyzer.imports_scan import ImportRef, ScanResult, scan_source
 
 
 def _scanner_version() -> bytes:
