@@ -13,7 +13,7 @@ from pathlib import Path
 from freezer import __version__, build_env, cache_admin, inspection, sbom
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError, cache_root
-from freezer.build import BuildOptions, build, check_script
+from freezer.build import BuildOptions, build, check_output, check_script
 from freezer.config import (
     Hints,
     is_module_name,
@@ -164,8 +164,12 @@ def make_parser() -> argparse.ArgumentParser:
                    help="with a project directory: build only this console script "
                         "(repeatable; default: all of them)")
     p.add_argument("--target", metavar="PLATFORM",
-                   help="the platform to build for: linux-x86_64 or linux-aarch64 (default: "
-                        "this machine's); another machine's needs --target-root")
+                   help="the platform to build for: linux-x86_64, linux-aarch64 or "
+                        "windows-x86_64 (default: this machine's); another machine's needs "
+                        "--target-root, Windows --target-python")
+    p.add_argument("--target-python", metavar="ZIP_OR_DIR",
+                   help="for --target windows-x86_64: the Windows CPython to ship, "
+                        "python.org's embeddable zip or the directory holding its python.exe")
     p.add_argument("--target-root", metavar="DIR",
                    help="a runtime root (the target's filesystem, e.g. made by python -m "
                         "freezer.target_root) whose python3.X the binary is built from")
@@ -407,6 +411,8 @@ def run(argv: list[str] | None = None) -> int:
             # python's own tools print (argparse's full usage would list every option).
             print(f"usage: {USAGE}\nfreeze: error: {WHAT_TO_DO}", file=sys.stderr)
             return 2
+        if args.target == "windows-x86_64" or args.target_python:
+            return run_windows(args)
         progress = Progress(QUIET if args.quiet else VERBOSE if args.verbose else NORMAL)
         builds = planned_builds(args, progress)
         if args.sbom and len(builds) > 1:
@@ -521,6 +527,34 @@ def planned_builds(args: argparse.Namespace,
         one.program, one.output = scripts[script], str(out_dir / script)
         builds.append((options_from_args(one, config_dir=directory), str(out_dir / script)))
     return builds
+
+
+def run_windows(args: argparse.Namespace) -> int:
+    """`--target windows-x86_64`: the Windows build (freezer/windows.py), from a script."""
+    from freezer.windows import build_windows
+
+    if args.target != "windows-x86_64":
+        raise FreezeError("--target-python gives the runtime of --target windows-x86_64")
+    if args.target_root:
+        raise FreezeError("--target windows-x86_64 takes its runtime from --target-python, "
+                          "not --target-root")
+    entry = entry_from_args(args)
+    if entry.kind != "script" or entry.directory:
+        raise FreezeError("--target windows-x86_64 freezes a script (app.py) only, so far")
+    check_script(entry.path)
+    output = Path(args.output).absolute()
+    check_output(output)
+    for directory in args.path:
+        if not os.path.isdir(directory):
+            raise FreezeError(f"--path {directory}: not a directory")
+    search = [entry.path.parent, *(Path(d).absolute() for d in args.path)]
+    version, held = build_windows(entry.path, output, args.target_python, search,
+                                  cache_root(), sources=not args.no_sources)
+    if not args.quiet:
+        size = output.stat().st_size / 1e6
+        print(f"freeze: wrote {args.output} ({size:.1f} MB, {held} modules, CPython "
+              f"{version}, windows-x86_64)", file=sys.stderr)
+    return 0
 
 
 def report(shown: str, opts: BuildOptions, analysis: Analysis) -> None:

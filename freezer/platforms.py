@@ -51,7 +51,7 @@ LINUX = {
 }
 # Known names that cannot be built here yet, and why (one line each).
 NOT_YET = {
-    "windows-x86_64": "Windows executables are not built yet",
+    "windows-x86_64": "built from a Windows CPython: give it with --target-python",
     "macos-x86_64": "no macOS runtime can be tested here, so macOS binaries are not built",
     "macos-aarch64": "no macOS runtime can be tested here, so macOS binaries are not built",
 }

@@ -101,7 +101,7 @@ def test_wheel_for_another_machine(root: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, words", [
     (["--target", PLATFORM], ["--target-root"]),
-    (["--target", "windows-x86_64"], ["Windows"]),
+    (["--target", "windows-x86_64"], ["--target-python", "Windows CPython"]),
     (["--target", "linux-sparc"], ["unknown platform", "linux-aarch64"]),
     (["--target", PLATFORM, "--target-root", "/nonexistent"], ["no such directory"]),
 ], ids=["no-root", "windows", "unknown", "missing-root"])

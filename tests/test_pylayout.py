@@ -76,6 +76,7 @@ def test_a_wrong_number_fails_the_check(tmp_path: Path) -> None:
     inc = include_dir(minor)
     layout = (HERE / "pylayout.h").read_text()
     block = layout.index(f"FREEZER_PY_MINOR == {minor}")
+    block = layout.index("#else", block)  # the LP64 numbers, after the Windows ones
     moved = re.compile(r"(#define FZ_PyConfig_site_import )(\d+)")
     m = moved.search(layout, block)
     assert m

@@ -31,13 +31,20 @@ __all__ = ["TARGETS", "BootloaderError", "bootloader_for", "cache_root", "host_t
 
 HERE = Path(__file__).resolve().parent
 BOOT_C = HERE / "boot.c"
-# Everything boot.c includes from this directory: part of every bootloader's cache key.
-OWN_HEADERS = (HERE / "pyabi.h", HERE / "pylayout.h")
+# Everything boot.c includes from this directory (its platform layers, compiled into it, and
+# its headers): part of every bootloader's cache key.
+OWN_HEADERS = (HERE / "boot_posix.c", HERE / "boot_win32.c", HERE / "pyabi.h",
+               HERE / "pylayout.h")
 # -pthread: the first start hashes libpython on a second thread while it is decompressed.
 # -fPIE -pie: the code stays mapped for the life of the program, so it is placed at random as
 # a distribution's compiler does by default (zig's default is a fixed address).
 CFLAGS = ["-O2", "-s", "-pthread", "-fPIE", "-pie", "-Wl,--gc-sections"]
 LIBS = ["-ldl"]
+# Windows: a console program whose entry point is wmain (wide argv, as python.exe's); no
+# -pthread (no second thread there), no -ldl (LoadLibraryExW is kernel32's). The PE is
+# position-independent (ASLR) by default.
+WIN_CFLAGS = ["-O2", "-s", "-municode", "-Wl,--gc-sections", "-Wl,--subsystem,console"]
+WIN_LIBS: list[str] = []
 
 
 class BootloaderError(Exception):
@@ -108,10 +115,13 @@ def bootloader_for(version: str, cache_root: Path, *, target: str | None = None,
             f"cannot write to the cache {cache_root} ({exc.strerror or exc}): "
             "set FREEZER_CACHE_DIR to a writable directory"
         ) from None
-    flags = [*tc.target_flags(), *CFLAGS, f"-DFREEZER_PY_MINOR={minor.split('.')[1]}"]
+    win = tc.target.startswith("windows-")
+    libs = WIN_LIBS if win else LIBS
+    flags = [*tc.target_flags(), *(WIN_CFLAGS if win else CFLAGS),
+             f"-DFREEZER_PY_MINOR={minor.split('.')[1]}"]
     # zstd.h's directory is in the cache: its content is in zstd.identity, and the key must
     # not change with the cache's path (a moved cache still holds the same bootloaders).
-    key = _cache_key(version, tc, flags, zstd.identity)
+    key = _cache_key(version, tc, flags, zstd.identity, libs)
     if zstd.include.parts:
         flags.append(f"-I{zstd.include}")
     out_dir = build_cache.build_dir(cache_root, "bootloader", key)
@@ -127,7 +137,7 @@ def bootloader_for(version: str, cache_root: Path, *, target: str | None = None,
             "set FREEZER_CACHE_DIR to a writable directory"
         ) from exc
     try:
-        cmd = [*tc.cc, *flags, str(BOOT_C), "-o", tmp, str(zstd.library), *LIBS]
+        cmd = [*tc.cc, *flags, str(BOOT_C), "-o", tmp, str(zstd.library), *libs]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                                   env=tc.run_env(cache_root), stdin=subprocess.DEVNULL)
@@ -157,7 +167,7 @@ def bootloader_for(version: str, cache_root: Path, *, target: str | None = None,
 
 
 def _cache_key(version: str, tc: toolchain.Toolchain, flags: list[str],
-               zstd_identity: str) -> str:
+               zstd_identity: str, libs: list[str]) -> str:
     """Hash every input that can change the built binary, each part length-prefixed."""
     h = hashlib.sha256()
 
@@ -172,6 +182,6 @@ def _cache_key(version: str, tc: toolchain.Toolchain, flags: list[str],
     # new patch release rebuilding it once is cheap insurance
     part(tc.target.encode())
     part(f"{tc.kind}\0{tc.identity}".encode())
-    part(os.fsencode(shlex.join([*tc.cc, *flags, *LIBS])))
+    part(os.fsencode(shlex.join([*tc.cc, *flags, *libs])))
     part(zstd_identity.encode())
     return h.hexdigest()

@@ -19,6 +19,13 @@ static-asserts that every recorded number still matches.
 
 The layouts are those of x86_64; aarch64 Linux is LP64 with a 4-byte wchar_t as well, so
 every size and offset here is the same there (the test checks that too, with zig).
+
+Windows (x86_64) is LLP64 with a 2-byte wchar_t, and its PyConfig and PyPreConfig have fields
+of their own (`#ifdef MS_WINDOWS`), so those two structures are probed again for it: their
+header (cpython/initconfig.h) needs nothing but a few macros, so it is compiled alone for
+x86_64-windows-gnu with MS_WINDOWS defined (the same text CPython's Windows build compiles)
+and the numbers are read from the assembly, so no Windows machine is needed. Every other
+structure boot.c declares has only pointers, ints and Py_ssize_t: the same on both.
 """
 
 from __future__ import annotations
@@ -159,7 +166,45 @@ def probe(include: Path) -> tuple[int, list[str]]:
     return minor, defines
 
 
-def render(versions: list[tuple[int, list[str]]]) -> str:
+WINDOWS_PRELUDE = """#include <stddef.h>
+#include <wchar.h>
+#define MS_WINDOWS 1
+typedef long long Py_ssize_t;
+typedef struct _object PyObject;
+#define PyAPI_FUNC(RTYPE) RTYPE
+#define PyAPI_DATA(RTYPE) extern RTYPE
+#define Py_DEPRECATED(VERSION)
+#include "cpython/initconfig.h"
+"""
+
+
+def probe_windows(include: Path, names: list[str]) -> list[str]:
+    """The #define lines of the PyConfig/PyPreConfig facts in `names` (FZ_PyConfig_home...)
+    for x86_64 Windows, from the same headers (see the module's docstring)."""
+    lines = [WINDOWS_PRELUDE]
+    for name in names:
+        t, _, field = name.removeprefix("FZ_").partition("_")
+        expr = {"SIZE": f"sizeof({t})", "ALIGN": f"_Alignof({t})"}.get(field,
+                                                                       f"offsetof({t}, {field})")
+        lines.append(f"const long long fz_{t}_{field} = {expr};")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "probe_windows.c")
+        src.write_text("\n".join(lines) + "\n")
+        asm = Path(tmp, "probe_windows.s")
+        subprocess.run([*compiler(), "-target", "x86_64-windows-gnu", f"-I{include}", "-S",
+                        "-g0", str(src), "-o", str(asm)], check=True)
+        found = dict(re.findall(r"^fz_(\w+):\s*\.quad\s+(\d+)", asm.read_text(), re.M))
+    return [f"#define {n} {found[n.removeprefix('FZ_')]}" for n in names]
+
+
+def config_defines(defines: list[str]) -> list[str]:
+    """The names of the PyConfig/PyPreConfig numbers among a version's #define lines."""
+    return [d.split()[1] for d in defines
+            if re.match(r"#define FZ_Py(Pre)?Config_\w+ \d+$", d)]
+
+
+def render(versions: list[tuple[int, list[str]]],
+           windows: dict[int, list[str]] | None = None) -> str:
     full = ", ".join(next(d for d in defs if "FZ_PY_VERSION" in d).split('"')[1]
                      for _, defs in versions)
     out = [
@@ -175,7 +220,17 @@ def render(versions: list[tuple[int, list[str]]]) -> str:
     ]
     for minor, defs in versions:
         out.append(f"#elif FREEZER_PY_MINOR == {minor}")
-        out += defs
+        win = (windows or {}).get(minor)
+        if not win:
+            out += defs
+            continue
+        names = set(config_defines(defs))
+        out += [d for d in defs if len(d.split()) < 2 or d.split()[1] not in names]
+        out.append("#ifdef _WIN32 /* LLP64, 2-byte wchar_t, MS_WINDOWS fields */")
+        out += win
+        out.append("#else")
+        out += [d for d in defs if len(d.split()) >= 2 and d.split()[1] in names]
+        out.append("#endif")
     out += ["#else", '#error "no layout recorded for this CPython minor version"', "#endif",
             "#endif", ""]
     return "\n".join(out)
@@ -185,8 +240,10 @@ def main(argv: list[str]) -> int:
     includes = [Path(a) for a in argv] or pyenv_includes()
     if not includes:
         raise SystemExit("no CPython headers found (give include directories)")
-    versions = sorted(probe(inc) for inc in includes)
-    OUT.write_text(render(versions))
+    probed = sorted((*probe(inc), inc) for inc in includes)
+    versions = [(minor, defs) for minor, defs, _ in probed]
+    windows = {minor: probe_windows(inc, config_defines(defs)) for minor, defs, inc in probed}
+    OUT.write_text(render(versions, windows))
     print(f"wrote {OUT} for 3.{', 3.'.join(str(m) for m, _ in versions)}")
     return 0
 

@@ -150,6 +150,7 @@ int PyStatus_Exception(PyStatus err);
 void Py_ExitStatusException(PyStatus err);
 void PyConfig_InitIsolatedConfig(PyConfig *config);
 PyStatus PyConfig_SetBytesArgv(PyConfig *config, Py_ssize_t argc, char *const *argv);
+PyStatus PyConfig_SetArgv(PyConfig *config, Py_ssize_t argc, wchar_t *const *argv); /* Windows */
 PyStatus PyConfig_SetBytesString(PyConfig *config, wchar_t **config_str, const char *str);
 PyStatus PyConfig_SetString(PyConfig *config, wchar_t **config_str, const wchar_t *str);
 PyStatus PyWideStringList_Append(PyWideStringList *list, const wchar_t *item);

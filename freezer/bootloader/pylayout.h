@@ -9,6 +9,74 @@
 #error "define FREEZER_PY_MINOR, the target CPython 3.x minor version"
 #elif FREEZER_PY_MINOR == 9
 #define FZ_PY_VERSION "3.9.18"
+#define FZ_PyStatus_SIZE 32
+#define FZ_PyStatus__type 0
+#define FZ_PyStatus_func 8
+#define FZ_PyStatus_err_msg 16
+#define FZ_PyStatus_exitcode 24
+#define FZ_PyWideStringList_SIZE 16
+#define FZ_PyWideStringList_length 0
+#define FZ_PyWideStringList_items 8
+#define FZ_PyMethodDef_SIZE 32
+#define FZ_PyMethodDef_ml_name 0
+#define FZ_PyMethodDef_ml_meth 8
+#define FZ_PyMethodDef_ml_flags 16
+#define FZ_PyMethodDef_ml_doc 24
+#define FZ_PyModuleDef_Base_SIZE 40
+#define FZ_PyModuleDef_Base_m_init 16
+#define FZ_PyModuleDef_Base_m_index 24
+#define FZ_PyModuleDef_Base_m_copy 32
+#define FZ_PyModuleDef_SIZE 104
+#define FZ_PyModuleDef_m_base 0
+#define FZ_PyModuleDef_m_name 40
+#define FZ_PyModuleDef_m_doc 48
+#define FZ_PyModuleDef_m_size 56
+#define FZ_PyModuleDef_m_methods 64
+#define FZ_PyModuleDef_m_slots 72
+#define FZ_PyModuleDef_m_traverse 80
+#define FZ_PyModuleDef_m_clear 88
+#define FZ_PyModuleDef_m_free 96
+#define FZ_frozen_SIZE 24
+#define FZ_frozen_name 0
+#define FZ_frozen_code 8
+#define FZ_frozen_size 16
+#define FZ_HEAD_INIT_REFCNT 1
+#define FZ_PYTHON_API_VERSION 1013
+#define FZ_PyBUF_READ 256
+#define FZ_METH_VARARGS 1
+#define FZ_METH_NOARGS 4
+#define FZ_METH_O 8
+#define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set)
+#define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
+#define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
+#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
+#define FZ_frozen_FIELDS(X) X(name) X(code) X(size)
+#ifdef _WIN32 /* LLP64, 2-byte wchar_t, MS_WINDOWS fields */
+#define FZ_PyConfig_SIZE 392
+#define FZ_PyConfig_ALIGN 8
+#define FZ_PyPreConfig_SIZE 44
+#define FZ_PyPreConfig_ALIGN 4
+#define FZ_PyConfig_install_signal_handlers 16
+#define FZ_PyConfig_site_import 144
+#define FZ_PyConfig_write_bytecode 168
+#define FZ_PyConfig_user_site_directory 180
+#define FZ_PyConfig_parse_argv 80
+#define FZ_PyConfig_pathconfig_warnings 224
+#define FZ_PyConfig_buffered_stdio 188
+#define FZ_PyConfig_module_search_paths_set 248
+#define FZ_PyConfig_executable 272
+#define FZ_PyConfig_base_executable 280
+#define FZ_PyConfig_home 240
+#define FZ_PyConfig_prefix 288
+#define FZ_PyConfig_exec_prefix 304
+#define FZ_PyConfig_base_prefix 296
+#define FZ_PyConfig_base_exec_prefix 312
+#define FZ_PyConfig_module_search_paths 256
+#define FZ_PyPreConfig_utf8_mode 32
+#define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
+#else
 #define FZ_PyConfig_SIZE 392
 #define FZ_PyConfig_ALIGN 8
 #define FZ_PyPreConfig_SIZE 40
@@ -33,6 +101,9 @@
 #define FZ_PyPreConfig_configure_locale 16
 #define FZ_PyPreConfig_coerce_c_locale 20
 #define FZ_PyPreConfig_coerce_c_locale_warn 24
+#endif
+#elif FREEZER_PY_MINOR == 10
+#define FZ_PY_VERSION "3.10.13"
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -75,8 +146,32 @@
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
 #define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size)
-#elif FREEZER_PY_MINOR == 10
-#define FZ_PY_VERSION "3.10.13"
+#ifdef _WIN32 /* LLP64, 2-byte wchar_t, MS_WINDOWS fields */
+#define FZ_PyConfig_SIZE 400
+#define FZ_PyConfig_ALIGN 8
+#define FZ_PyPreConfig_SIZE 44
+#define FZ_PyPreConfig_ALIGN 4
+#define FZ_PyConfig_install_signal_handlers 16
+#define FZ_PyConfig_site_import 152
+#define FZ_PyConfig_write_bytecode 180
+#define FZ_PyConfig_user_site_directory 192
+#define FZ_PyConfig_parse_argv 80
+#define FZ_PyConfig_pathconfig_warnings 240
+#define FZ_PyConfig_buffered_stdio 200
+#define FZ_PyConfig_module_search_paths_set 280
+#define FZ_PyConfig_executable 304
+#define FZ_PyConfig_base_executable 312
+#define FZ_PyConfig_home 264
+#define FZ_PyConfig_prefix 320
+#define FZ_PyConfig_exec_prefix 336
+#define FZ_PyConfig_base_prefix 328
+#define FZ_PyConfig_base_exec_prefix 344
+#define FZ_PyConfig_module_search_paths 288
+#define FZ_PyPreConfig_utf8_mode 32
+#define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
+#else
 #define FZ_PyConfig_SIZE 392
 #define FZ_PyConfig_ALIGN 8
 #define FZ_PyPreConfig_SIZE 40
@@ -101,6 +196,9 @@
 #define FZ_PyPreConfig_configure_locale 16
 #define FZ_PyPreConfig_coerce_c_locale 20
 #define FZ_PyPreConfig_coerce_c_locale_warn 24
+#endif
+#elif FREEZER_PY_MINOR == 11
+#define FZ_PY_VERSION "3.11.7"
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -128,23 +226,50 @@
 #define FZ_PyModuleDef_m_traverse 80
 #define FZ_PyModuleDef_m_clear 88
 #define FZ_PyModuleDef_m_free 96
-#define FZ_frozen_SIZE 24
+#define FZ_frozen_SIZE 32
 #define FZ_frozen_name 0
 #define FZ_frozen_code 8
 #define FZ_frozen_size 16
+#define FZ_frozen_is_package 20
+#define FZ_frozen_get_code 24
 #define FZ_HEAD_INIT_REFCNT 1
 #define FZ_PYTHON_API_VERSION 1013
 #define FZ_PyBUF_READ 256
 #define FZ_METH_VARARGS 1
 #define FZ_METH_NOARGS 4
 #define FZ_METH_O 8
-#define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set)
+#define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set) X(use_frozen_modules)
 #define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
 #define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
-#define FZ_frozen_FIELDS(X) X(name) X(code) X(size)
-#elif FREEZER_PY_MINOR == 11
-#define FZ_PY_VERSION "3.11.7"
+#define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package) X(get_code)
+#ifdef _WIN32 /* LLP64, 2-byte wchar_t, MS_WINDOWS fields */
+#define FZ_PyConfig_SIZE 432
+#define FZ_PyConfig_ALIGN 8
+#define FZ_PyPreConfig_SIZE 44
+#define FZ_PyPreConfig_ALIGN 4
+#define FZ_PyConfig_install_signal_handlers 16
+#define FZ_PyConfig_site_import 168
+#define FZ_PyConfig_write_bytecode 196
+#define FZ_PyConfig_user_site_directory 208
+#define FZ_PyConfig_parse_argv 96
+#define FZ_PyConfig_pathconfig_warnings 264
+#define FZ_PyConfig_buffered_stdio 216
+#define FZ_PyConfig_module_search_paths_set 304
+#define FZ_PyConfig_use_frozen_modules 256
+#define FZ_PyConfig_executable 336
+#define FZ_PyConfig_base_executable 344
+#define FZ_PyConfig_home 288
+#define FZ_PyConfig_prefix 352
+#define FZ_PyConfig_exec_prefix 368
+#define FZ_PyConfig_base_prefix 360
+#define FZ_PyConfig_base_exec_prefix 376
+#define FZ_PyConfig_module_search_paths 312
+#define FZ_PyPreConfig_utf8_mode 32
+#define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
+#else
 #define FZ_PyConfig_SIZE 424
 #define FZ_PyConfig_ALIGN 8
 #define FZ_PyPreConfig_SIZE 40
@@ -170,6 +295,9 @@
 #define FZ_PyPreConfig_configure_locale 16
 #define FZ_PyPreConfig_coerce_c_locale 20
 #define FZ_PyPreConfig_coerce_c_locale_warn 24
+#endif
+#elif FREEZER_PY_MINOR == 12
+#define FZ_PY_VERSION "3.12.1"
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -214,8 +342,33 @@
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
 #define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package) X(get_code)
-#elif FREEZER_PY_MINOR == 12
-#define FZ_PY_VERSION "3.12.1"
+#ifdef _WIN32 /* LLP64, 2-byte wchar_t, MS_WINDOWS fields */
+#define FZ_PyConfig_SIZE 432
+#define FZ_PyConfig_ALIGN 8
+#define FZ_PyPreConfig_SIZE 44
+#define FZ_PyPreConfig_ALIGN 4
+#define FZ_PyConfig_install_signal_handlers 16
+#define FZ_PyConfig_site_import 168
+#define FZ_PyConfig_write_bytecode 196
+#define FZ_PyConfig_user_site_directory 208
+#define FZ_PyConfig_parse_argv 96
+#define FZ_PyConfig_pathconfig_warnings 268
+#define FZ_PyConfig_buffered_stdio 216
+#define FZ_PyConfig_module_search_paths_set 304
+#define FZ_PyConfig_use_frozen_modules 256
+#define FZ_PyConfig_executable 336
+#define FZ_PyConfig_base_executable 344
+#define FZ_PyConfig_home 288
+#define FZ_PyConfig_prefix 352
+#define FZ_PyConfig_exec_prefix 368
+#define FZ_PyConfig_base_prefix 360
+#define FZ_PyConfig_base_exec_prefix 376
+#define FZ_PyConfig_module_search_paths 312
+#define FZ_PyPreConfig_utf8_mode 32
+#define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
+#else
 #define FZ_PyConfig_SIZE 432
 #define FZ_PyConfig_ALIGN 8
 #define FZ_PyPreConfig_SIZE 40
@@ -241,77 +394,9 @@
 #define FZ_PyPreConfig_configure_locale 16
 #define FZ_PyPreConfig_coerce_c_locale 20
 #define FZ_PyPreConfig_coerce_c_locale_warn 24
-#define FZ_PyStatus_SIZE 32
-#define FZ_PyStatus__type 0
-#define FZ_PyStatus_func 8
-#define FZ_PyStatus_err_msg 16
-#define FZ_PyStatus_exitcode 24
-#define FZ_PyWideStringList_SIZE 16
-#define FZ_PyWideStringList_length 0
-#define FZ_PyWideStringList_items 8
-#define FZ_PyMethodDef_SIZE 32
-#define FZ_PyMethodDef_ml_name 0
-#define FZ_PyMethodDef_ml_meth 8
-#define FZ_PyMethodDef_ml_flags 16
-#define FZ_PyMethodDef_ml_doc 24
-#define FZ_PyModuleDef_Base_SIZE 40
-#define FZ_PyModuleDef_Base_m_init 16
-#define FZ_PyModuleDef_Base_m_index 24
-#define FZ_PyModuleDef_Base_m_copy 32
-#define FZ_PyModuleDef_SIZE 104
-#define FZ_PyModuleDef_m_base 0
-#define FZ_PyModuleDef_m_name 40
-#define FZ_PyModuleDef_m_doc 48
-#define FZ_PyModuleDef_m_size 56
-#define FZ_PyModuleDef_m_methods 64
-#define FZ_PyModuleDef_m_slots 72
-#define FZ_PyModuleDef_m_traverse 80
-#define FZ_PyModuleDef_m_clear 88
-#define FZ_PyModuleDef_m_free 96
-#define FZ_frozen_SIZE 32
-#define FZ_frozen_name 0
-#define FZ_frozen_code 8
-#define FZ_frozen_size 16
-#define FZ_frozen_is_package 20
-#define FZ_frozen_get_code 24
-#define FZ_HEAD_INIT_REFCNT 1
-#define FZ_PYTHON_API_VERSION 1013
-#define FZ_PyBUF_READ 256
-#define FZ_METH_VARARGS 1
-#define FZ_METH_NOARGS 4
-#define FZ_METH_O 8
-#define FZ_PyConfig_INT_FIELDS(X) X(install_signal_handlers) X(site_import) X(write_bytecode) X(user_site_directory) X(parse_argv) X(pathconfig_warnings) X(buffered_stdio) X(module_search_paths_set) X(use_frozen_modules)
-#define FZ_PyConfig_WSTR_FIELDS(X) X(executable) X(base_executable) X(home) X(prefix) X(exec_prefix) X(base_prefix) X(base_exec_prefix)
-#define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
-#define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
-#define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package) X(get_code)
+#endif
 #elif FREEZER_PY_MINOR == 13
 #define FZ_PY_VERSION "3.13.0"
-#define FZ_PyConfig_SIZE 448
-#define FZ_PyConfig_ALIGN 8
-#define FZ_PyPreConfig_SIZE 40
-#define FZ_PyPreConfig_ALIGN 4
-#define FZ_PyConfig_install_signal_handlers 16
-#define FZ_PyConfig_site_import 176
-#define FZ_PyConfig_write_bytecode 204
-#define FZ_PyConfig_user_site_directory 216
-#define FZ_PyConfig_parse_argv 104
-#define FZ_PyConfig_pathconfig_warnings 272
-#define FZ_PyConfig_buffered_stdio 224
-#define FZ_PyConfig_module_search_paths_set 312
-#define FZ_PyConfig_use_frozen_modules 256
-#define FZ_PyConfig_executable 344
-#define FZ_PyConfig_base_executable 352
-#define FZ_PyConfig_home 296
-#define FZ_PyConfig_prefix 360
-#define FZ_PyConfig_exec_prefix 376
-#define FZ_PyConfig_base_prefix 368
-#define FZ_PyConfig_base_exec_prefix 384
-#define FZ_PyConfig_module_search_paths 320
-#define FZ_PyPreConfig_utf8_mode 28
-#define FZ_PyPreConfig_configure_locale 16
-#define FZ_PyPreConfig_coerce_c_locale 20
-#define FZ_PyPreConfig_coerce_c_locale_warn 24
 #define FZ_PyStatus_SIZE 32
 #define FZ_PyStatus__type 0
 #define FZ_PyStatus_func 8
@@ -355,6 +440,59 @@
 #define FZ_PyConfig_LIST_FIELDS(X) X(module_search_paths)
 #define FZ_PyPreConfig_INT_FIELDS(X) X(utf8_mode) X(configure_locale) X(coerce_c_locale) X(coerce_c_locale_warn)
 #define FZ_frozen_FIELDS(X) X(name) X(code) X(size) X(is_package)
+#ifdef _WIN32 /* LLP64, 2-byte wchar_t, MS_WINDOWS fields */
+#define FZ_PyConfig_SIZE 448
+#define FZ_PyConfig_ALIGN 8
+#define FZ_PyPreConfig_SIZE 44
+#define FZ_PyPreConfig_ALIGN 4
+#define FZ_PyConfig_install_signal_handlers 16
+#define FZ_PyConfig_site_import 168
+#define FZ_PyConfig_write_bytecode 196
+#define FZ_PyConfig_user_site_directory 208
+#define FZ_PyConfig_parse_argv 96
+#define FZ_PyConfig_pathconfig_warnings 272
+#define FZ_PyConfig_buffered_stdio 216
+#define FZ_PyConfig_module_search_paths_set 312
+#define FZ_PyConfig_use_frozen_modules 256
+#define FZ_PyConfig_executable 344
+#define FZ_PyConfig_base_executable 352
+#define FZ_PyConfig_home 296
+#define FZ_PyConfig_prefix 360
+#define FZ_PyConfig_exec_prefix 376
+#define FZ_PyConfig_base_prefix 368
+#define FZ_PyConfig_base_exec_prefix 384
+#define FZ_PyConfig_module_search_paths 320
+#define FZ_PyPreConfig_utf8_mode 32
+#define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
+#else
+#define FZ_PyConfig_SIZE 448
+#define FZ_PyConfig_ALIGN 8
+#define FZ_PyPreConfig_SIZE 40
+#define FZ_PyPreConfig_ALIGN 4
+#define FZ_PyConfig_install_signal_handlers 16
+#define FZ_PyConfig_site_import 176
+#define FZ_PyConfig_write_bytecode 204
+#define FZ_PyConfig_user_site_directory 216
+#define FZ_PyConfig_parse_argv 104
+#define FZ_PyConfig_pathconfig_warnings 272
+#define FZ_PyConfig_buffered_stdio 224
+#define FZ_PyConfig_module_search_paths_set 312
+#define FZ_PyConfig_use_frozen_modules 256
+#define FZ_PyConfig_executable 344
+#define FZ_PyConfig_base_executable 352
+#define FZ_PyConfig_home 296
+#define FZ_PyConfig_prefix 360
+#define FZ_PyConfig_exec_prefix 376
+#define FZ_PyConfig_base_prefix 368
+#define FZ_PyConfig_base_exec_prefix 384
+#define FZ_PyConfig_module_search_paths 320
+#define FZ_PyPreConfig_utf8_mode 28
+#define FZ_PyPreConfig_configure_locale 16
+#define FZ_PyPreConfig_coerce_c_locale 20
+#define FZ_PyPreConfig_coerce_c_locale_warn 24
+#endif
 #else
 #error "no layout recorded for this CPython minor version"
 #endif

@@ -37,7 +37,7 @@ __all__ = ["GLIBC_FLOOR", "TARGETS", "Toolchain", "ToolchainError", "host_target
            "select"]
 
 # freezer's target names -> the CPU architecture in zig's triples and in `uname -m`.
-TARGETS = {"linux-x86_64": "x86_64", "linux-aarch64": "aarch64"}
+TARGETS = {"linux-x86_64": "x86_64", "linux-aarch64": "aarch64", "windows-x86_64": "x86_64"}
 # The oldest glibc a zig-built bootloader runs on (boot.c calls newer functions as raw
 # system calls); CentOS 7 and Debian 8 have 2.17 and 2.19.
 GLIBC_FLOOR = "2.17"
@@ -78,7 +78,15 @@ class Toolchain:
     cc: tuple[str, ...]  # the command, ready to take compiler arguments
     identity: str
 
+    @property
+    def windows(self) -> bool:
+        return self.target.startswith("windows-")
+
     def target_flags(self) -> list[str]:
+        if self.kind == "zig" and self.windows:
+            # mingw-w64's headers and import libraries, linked against the UCRT that every
+            # Windows 10 has (and python.org's CPython uses): nothing else to install.
+            return ["-target", f"{TARGETS[self.target]}-windows-gnu"]
         if self.kind == "zig":
             return ["-target", f"{TARGETS[self.target]}-linux-gnu.{GLIBC_FLOOR}"]
         return []
@@ -242,7 +250,8 @@ def _sources(sdist: Path) -> dict[str, bytes]:
 
 def _compiled_units(sources: dict[str, bytes], arch: str) -> list[str]:
     units = sorted(p for p in sources if p.endswith(".c"))
-    # The x86_64 Huffman decoder's assembly loop (zstd builds it only there).
+    # The x86_64 Huffman decoder's assembly loop (zstd builds it only there, and not for
+    # Windows, where its source assembles to nothing).
     if arch == "x86_64" and "decompress/huf_decompress_amd64.S" in sources:
         units.append("decompress/huf_decompress_amd64.S")
     return units

@@ -12,6 +12,15 @@ import sys
 from . import debug, modules, natives, site_builtins, sources, tzdata
 from .manifest import MAIN_PY, MAIN_PYC, MANIFEST, Manifest
 
+# The separator of file names python shows for this system: Windows' paths use backslashes
+# (sys.executable is C:\...\app.exe there), and a script's __file__ beside the binary too.
+SEP = "\\" if sys.platform == "win32" else "/"
+
+
+def exe_dir(exe):
+    """The binary's directory (os.path.dirname, without importing os at start)."""
+    return exe[:max(exe.rfind("/"), exe.rfind(SEP))] if SEP != "/" else exe.rpartition("/")[0]
+
 
 def main_file(exe, manifest):
     """`__main__.__file__`: the script's name, as if it sat beside the binary.
@@ -30,7 +39,7 @@ def main_file(exe, manifest):
 def main_code_file(exe, manifest):
     """The script's file name in its code, so in tracebacks: beside the binary, always (a
     cache directory's name in a traceback would say nothing of where the program is)."""
-    return exe.rpartition("/")[0] + "/" + manifest.main_arg
+    return exe_dir(exe) + SEP + manifest.main_arg
 
 
 def _locate_frozen_stdlib(stdlib_dir):
@@ -70,7 +79,7 @@ def _offer_bundle_root(exe, manifest):
 
             root = trees.bundle_root(exe, manifest)
         else:
-            root = exe.rpartition("/")[0]  # nothing to unpack: where the binary is
+            root = exe_dir(exe)  # nothing to unpack: where the binary is
         sys._MEIPASS = root
         return root
 

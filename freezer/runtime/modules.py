@@ -19,7 +19,11 @@ unpacked tree) are left to the path finder.
 """
 
 import marshal
-import posix
+
+try:
+    import posix
+except ImportError:  # Windows: os's functions are nt's there
+    import nt as posix
 import sys
 import zipimport
 from _frozen_importlib import ModuleSpec, _call_with_frames_removed

@@ -350,6 +350,15 @@ def _patch_threading(threading):
     patch_threading(threading)
 
 
+def _patch_spawn(spawn):
+    """On Windows multiprocessing takes a frozen executable (sys.frozen) for one that runs its
+    own main again in every child (PyInstaller's freeze_support()), and sends its children no
+    path of `__main__`; a child of python's is sent it, and runs the main code as
+    `__mp_main__` before it unpickles its task. The runtime's child does that too
+    (mpchild._install_main_fixup), so it is told the path as python's child is."""
+    spawn.WINEXE = False
+
+
 def install(finder, more=None):
     """`finder`: the store's (runtime/modules.py), whose modules pkgutil must list; `more`:
     other modules to patch once imported ({name: function(module)})."""
@@ -358,6 +367,8 @@ def install(finder, more=None):
                "pkg_resources": lambda module: patch_pkg_resources(module, finder.exe)}
     if sys.version_info < (3, 13):  # 3.13's thread excepthook prints with traceback
         patches["threading"] = _patch_threading
+    if sys.platform == "win32":
+        patches["multiprocessing.spawn"] = _patch_spawn
     patches.update(more or {})
     for name in list(patches):
         if name in sys.modules:

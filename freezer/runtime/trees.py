@@ -12,7 +12,10 @@ Where the cache cannot be used (none, read-only, full, not private, or a program
 with elevated privileges), trees go to a private temporary directory removed at exit.
 """
 
-import posix
+try:
+    import posix
+except ImportError:  # Windows: os's functions are nt's there
+    import nt as posix
 import zipimport
 
 import _freezer_boot

@@ -1,0 +1,5 @@
+from . import sub
+
+
+def greet(who):
+    return f"hi {who} {sub.LEVEL}"
