@@ -237,7 +237,9 @@ window.addEventListener("error", function (e) {
   // Squarified layout (Bruls, Huizing, van Wijk): rows of rectangles near to squares.
   function worst(row, side) {
     var sum = 0, max = 0, min = Infinity;
-    row.forEach(function (r) { sum += r.area; max = Math.max(max, r.area); min = Math.min(min, r.area); });
+    row.forEach(function (r) {
+      sum += r.area; max = Math.max(max, r.area); min = Math.min(min, r.area);
+    });
     return Math.max(side * side * max / (sum * sum), sum * sum / (side * side * min));
   }
   function place(row, box, out) {
@@ -245,18 +247,24 @@ window.addEventListener("error", function (e) {
     row.forEach(function (r) { sum += r.area; });
     if (box.w >= box.h) {
       var cw = sum / box.h, y = box.y;
-      row.forEach(function (r) { out.push({node: r.node, x: box.x, y: y, w: cw, h: r.area / cw}); y += r.area / cw; });
+      row.forEach(function (r) {
+        out.push({node: r.node, x: box.x, y: y, w: cw, h: r.area / cw}); y += r.area / cw;
+      });
       return {x: box.x + cw, y: box.y, w: box.w - cw, h: box.h};
     }
     var rh = sum / box.w, x = box.x;
-    row.forEach(function (r) { out.push({node: r.node, x: x, y: box.y, w: r.area / rh, h: rh}); x += r.area / rh; });
+    row.forEach(function (r) {
+      out.push({node: r.node, x: x, y: box.y, w: r.area / rh, h: rh}); x += r.area / rh;
+    });
     return {x: box.x, y: box.y + rh, w: box.w, h: box.h - rh};
   }
   function squarify(children, box) {
     var total = 0, out = [], row = [];
     children.forEach(function (c) { total += c.size; });
     if (total <= 0 || box.w <= 0 || box.h <= 0) return out;
-    var rest = children.map(function (c) { return {node: c, area: c.size * box.w * box.h / total}; });
+    var rest = children.map(function (c) {
+      return {node: c, area: c.size * box.w * box.h / total};
+    });
     while (rest.length) {
       var side = Math.min(box.w, box.h);
       if (row.length === 0 || worst(row.concat([rest[0]]), side) <= worst(row, side)) {
@@ -318,7 +326,8 @@ window.addEventListener("error", function (e) {
   // Show one chain from the start: the largest leaf that is a module's code.
   var best = null;
   Array.prototype.forEach.call(map.querySelectorAll(".node.leaf[data-module]"), function (d) {
-    if (!best || Number(d.getAttribute("data-size")) > Number(best.getAttribute("data-size"))) best = d;
+    var size = Number(d.getAttribute("data-size"));
+    if (!best || size > Number(best.getAttribute("data-size"))) best = d;
   });
   if (best) best.click();
   // Every module's why-chain, the same lines as `freeze why OUT MODULE`.
