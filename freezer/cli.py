@@ -442,7 +442,8 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def apply_table(args: argparse.Namespace) -> None:
-    """[tool.freezer]'s entry, output, python and target where the command line gives none.
+    """[tool.freezer]'s entry, output, python, target and report where the command line gives
+    none.
 
     The pyproject.toml is the one the program's hints come from: beside a script, in a
     directory given, else above the current directory (a bare `freeze` in a project).
@@ -474,6 +475,8 @@ def apply_table(args: argparse.Namespace) -> None:
             (shutil.which(python) or python)
     if args.target is None and "target" in what:
         args.target = what["target"]
+    if args.report is None and "report" in what:
+        args.report = os.path.normpath(base / what["report"])
 
 
 def project_of(args: argparse.Namespace) -> tuple[Path, str] | None:

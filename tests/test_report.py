@@ -146,3 +146,20 @@ def test_screenshot(built: tuple[Path, Path], tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000, len(data)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_report_key_of_the_table(tmp_path: Path) -> None:
+    """`report` in [tool.freezer] writes the page as --report would, relative to the file."""
+    program = tmp_path / "project"
+    shutil.copytree(REPO / "tests" / "programs" / "hello", program)
+    (program / "pyproject.toml").write_text(
+        '[tool.freezer]\nentry = "app.py"\noutput = "hello"\nreport = "hello.html"\n')
+    target = TARGETS[-1] if TARGETS else pytest.skip("no target interpreter")
+    done = run_freezer(["-q", "--python", str(target.path)], program)
+    assert done.returncode == 0, done.stderr
+    page = (program / "hello.html").read_text()
+    again = tmp_path / "again.html"
+    done = run_freezer(["inspect", "--report", str(again), str(program / "hello")],
+                       program)
+    assert done.returncode == 0, done.stderr
+    assert page == again.read_text() and "<title>freezer report: hello</title>" in page
