@@ -424,6 +424,8 @@ def run(argv: list[str] | None = None) -> int:
         if args.report and len(builds) > 1:
             raise FreezeError(f"--report {args.report}: one binary at a time (give --script "
                               "NAME)")
+        if args.report:
+            report_html.check(Path(args.report))
         for opts, shown in builds:
             analysis = build(opts, progress)
             if args.sbom:

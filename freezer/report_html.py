@@ -188,8 +188,18 @@ def _items(lines: list[str], empty: str) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
 
 
+def check(report: Path) -> None:
+    """Refuse a page that could not be written, before the build rather than after it."""
+    where = report.absolute().parent
+    if report.is_dir():
+        raise FreezeError(f"--report {report}: is a directory (give the page's file name)")
+    if not where.is_dir():
+        raise FreezeError(f"--report {report}: directory {where} does not exist")
+
+
 def write(report: Path, binary: str) -> None:
     """Write the page of `binary` to `report` (whole or not at all)."""
+    check(report)
     page = render(open_binary(binary), Path(binary).name)
     partial = report.with_name(report.name + ".part")
     try:
