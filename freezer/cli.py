@@ -552,6 +552,9 @@ def run_windows(args: argparse.Namespace) -> int:
     if args.target_root:
         raise FreezeError("--target windows-x86_64 takes its runtime from --target-python, "
                           "not --target-root")
+    if args.report:
+        raise FreezeError("--report: not for --target windows-x86_64, whose .exe carries no "
+                          "build record yet")
     entry = entry_from_args(args)
     if entry.kind != "script" or entry.directory:
         raise FreezeError("--target windows-x86_64 freezes a script (app.py) only, so far")
