@@ -191,7 +191,7 @@ def why(path: str, module: str) -> str:
 
 def chain(record: dict, module: str) -> list[str]:
     """The lines of `freeze why` for a module the binary holds, from its build record alone
-    (the HTML report shows the same chain for each of its modules)."""
+    (the HTML report, report_html.py, shows the same chain for each of its modules)."""
     modules = record["modules"]
     dists = {d["name"]: d for d in record["dists"]}
     lines: list[str] = []
