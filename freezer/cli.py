@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from freezer import __version__, build_env, cache_admin, inspection, sbom
+from freezer import __version__, build_env, cache_admin, inspection, report_html, sbom
 from freezer.analysis import Analysis, EntryPoint
 from freezer.bootloader import BootloaderError, cache_root
 from freezer.build import BuildOptions, build, check_output, check_script
@@ -160,6 +160,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sbom", metavar="FILE",
                    help="also write the CycloneDX 1.6 SBOM of what the binary carries to FILE "
                         "(every binary embeds it: freeze inspect --sbom OUT)")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="also write one self-contained HTML page of the binary: a size "
+                        "treemap, every module's import chain, the warnings and the options "
+                        "(freeze inspect --report FILE.html OUT makes it from a binary)")
     p.add_argument("--script", action="append", default=[], metavar="NAME",
                    help="with a project directory: build only this console script "
                         "(repeatable; default: all of them)")
@@ -417,10 +421,17 @@ def run(argv: list[str] | None = None) -> int:
         builds = planned_builds(args, progress)
         if args.sbom and len(builds) > 1:
             raise FreezeError(f"--sbom {args.sbom}: one binary at a time (give --script NAME)")
+        if args.report and len(builds) > 1:
+            raise FreezeError(f"--report {args.report}: one binary at a time (give --script "
+                              "NAME)")
+        if args.report:
+            report_html.check(Path(args.report))
         for opts, shown in builds:
             analysis = build(opts, progress)
             if args.sbom:
                 sbom.write(Path(args.sbom), analysis.sbom)
+            if args.report:
+                report_html.write(Path(args.report), str(opts.output))
             progress.finish()
             if not args.quiet:
                 report(shown, opts, analysis)
@@ -433,7 +444,8 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def apply_table(args: argparse.Namespace) -> None:
-    """[tool.freezer]'s entry, output, python and target where the command line gives none.
+    """[tool.freezer]'s entry, output, python, target and report where the command line gives
+    none.
 
     The pyproject.toml is the one the program's hints come from: beside a script, in a
     directory given, else above the current directory (a bare `freeze` in a project).
@@ -465,6 +477,8 @@ def apply_table(args: argparse.Namespace) -> None:
             (shutil.which(python) or python)
     if args.target is None and "target" in what:
         args.target = what["target"]
+    if args.report is None and "report" in what:
+        args.report = os.path.normpath(base / what["report"])
 
 
 def project_of(args: argparse.Namespace) -> tuple[Path, str] | None:
@@ -538,6 +552,9 @@ def run_windows(args: argparse.Namespace) -> int:
     if args.target_root:
         raise FreezeError("--target windows-x86_64 takes its runtime from --target-python, "
                           "not --target-root")
+    if args.report:
+        raise FreezeError("--report: not for --target windows-x86_64, whose .exe carries no "
+                          "build record yet")
     entry = entry_from_args(args)
     if entry.kind != "script" or entry.directory:
         raise FreezeError("--target windows-x86_64 freezes a script (app.py) only, so far")
@@ -584,12 +601,17 @@ def report(shown: str, opts: BuildOptions, analysis: Analysis) -> None:
 # --- the commands that read a binary or the cache ------------------------------------------------
 
 def inspect_command(argv: list[str]) -> int:
-    """`freeze inspect OUT`: what the binary holds (inspection.py); status 1 if damaged."""
+    """`freeze inspect OUT`: what the binary holds (inspection.py); status 1 if damaged.
+    `--report FILE.html` writes the HTML page of it too (report_html.py)."""
     if len(argv) == 2 and argv[0] == "--sbom":
         sys.stdout.buffer.write(inspection.embedded(argv[1], sbom.ENTRY))
         return 0
+    if len(argv) == 3 and argv[0] == "--report" and not argv[2].startswith("-"):
+        report_html.write(Path(argv[1]), argv[2])
+        argv = argv[2:]
     if len(argv) != 1 or argv[0].startswith("-"):
-        raise FreezeError("usage: freeze inspect [--sbom] OUT (a binary freeze built)")
+        raise FreezeError("usage: freeze inspect [--sbom | --report FILE.html] OUT (a binary "
+                          "freeze built)")
     text, status = inspection.report(argv[0])
     print(text)
     return status

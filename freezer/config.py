@@ -49,10 +49,11 @@ KEYS = {
     "output": "a string: the output file (a directory for the project's console scripts)",
     "python": "a string: the CPython to build for",
     "target": 'a string: the platform, "linux-x86_64" or "linux-aarch64"',
+    "report": "a string: the HTML page of the build to write (as --report FILE.html)",
 }
 # The keys that say what to build rather than how: the command line's own words replace
 # them (cli.apply_table), and a bare `freeze` in the project's directory builds what they say.
-WHAT_KEYS = ("entry", "output", "python", "target")
+WHAT_KEYS = ("entry", "output", "python", "target", "report")
 
 
 def is_module_name(name: str) -> bool:
@@ -89,8 +90,8 @@ class Hints:
     # given, as a refusal names it (`--glibc 2.31`).
     glibc: Version | None = None
     glibc_from: str = ""
-    # What to build ([tool.freezer] entry, output, python, target), paths resolved against
-    # the pyproject.toml's directory; None where not given.
+    # What to build ([tool.freezer] entry, output, python, target, report), paths resolved
+    # against the pyproject.toml's directory; None where not given.
     what: dict[str, str] = field(default_factory=dict)
 
 

@@ -184,9 +184,15 @@ def why(path: str, module: str) -> str:
     if record is None:
         why = (found.notes or found.damage or ["none found"])[-1]
         raise FreezeError(f"{path}: no readable build record ({why})")
-    modules = record["modules"]
-    if module not in modules:
+    if module not in record["modules"]:
         return not_bundled(path, module, record)
+    return "\n".join(chain(record, module))
+
+
+def chain(record: dict, module: str) -> list[str]:
+    """The lines of `freeze why` for a module the binary holds, from its build record alone
+    (the HTML report, report_html.py, shows the same chain for each of its modules)."""
+    modules = record["modules"]
     dists = {d["name"]: d for d in record["dists"]}
     lines: list[str] = []
     seen: set[str] = set()
@@ -223,7 +229,7 @@ def why(path: str, module: str) -> str:
         else:
             lines.append(f"{head}: {step_text(reason, stdlib)}")
         name = by
-    return "\n".join(lines)
+    return lines
 
 
 def dist_chain(name: str, dists: dict, modules: dict, stdlib: str) -> list[str]:

@@ -175,7 +175,8 @@ def test_inspect_names_the_damage(built: tuple[Path, Path, str], tmp_path: Path)
 
 
 @pytest.mark.parametrize(("argv", "line"), [
-    (["inspect"], "usage: freeze inspect [--sbom] OUT (a binary freeze built)"),
+    (["inspect"], "usage: freeze inspect [--sbom | --report FILE.html] OUT (a binary freeze "
+                  "built)"),
     (["inspect", "nosuch"], "nosuch: no such file"),
     (["inspect", "app.py"], "app.py: not a freezer binary (no payload and no build record in "
                             "it)"),
