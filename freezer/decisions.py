@@ -36,15 +36,22 @@ def short_path(reason: str, stdlib: str = "") -> str:
 
 def reason_text(mod: BundledModule, stdlib: str = "") -> str:
     """A module's reason as the user reads it."""
-    reason = short_path(mod.reason, stdlib)
-    if reason.endswith(":0"):
-        reason = reason[:-2]
+    return reason_words(mod.reason, stdlib)
+
+
+def reason_words(reason: str, stdlib: str = "") -> str:
+    """A reason the analysis recorded ("app.py:3", "--trace:0", "start-up") as the user reads
+    it, for -v and for each step of `freeze why`'s chains, its file relative to
+    site-packages or the standard library (short_path)."""
+    reason = short_path(re.sub(r":0$", "", reason), stdlib)
     if reason in ("--include-module", "--collect", "--trace"):
         return f"asked for by {reason}"
     if reason == "start-up":
         return "imported by CPython's or freezer's start-up"
     if reason.startswith("standard library"):
         return "standard library, carried whole"
+    if reason == "command line":
+        return "the entry point given on the command line"
     return f"imported at {reason}" if re.search(r":\d+$", reason) else reason
 
 

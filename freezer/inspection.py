@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from freezer.build_record import ENTRY, Contents, read_binary
-from freezer.decisions import short_path
+from freezer.decisions import reason_words, short_path
 from freezer.errors import FreezeError
 from freezer.progress import megabytes
 
@@ -211,7 +211,7 @@ def chain(record: dict, module: str) -> list[str]:
                              if record["options"]["entry"]["kind"] == "script"
                              else "__main__ (the program)")
                 break
-            lines.append(f"{name} ({kind}, in the interpreter): {step_text(reason, stdlib)}")
+            lines.append(f"{name} ({kind}, in the interpreter): {reason_words(reason, stdlib)}")
             name = by
             continue
         origin, dist, reason, by = modules[name]
@@ -227,7 +227,7 @@ def chain(record: dict, module: str) -> list[str]:
                                     stdlib)
                 break
         else:
-            lines.append(f"{head}: {step_text(reason, stdlib)}")
+            lines.append(f"{head}: {reason_words(reason, stdlib)}")
         name = by
     return lines
 
@@ -245,26 +245,13 @@ def dist_chain(name: str, dists: dict, modules: dict, stdlib: str) -> list[str]:
             name = reason[len("required by "):]
         elif reason.startswith("for ") and reason[4:] in modules:
             why_reason = modules[reason[4:]][2]
-            lines.append(f"{reason[4:]}: {step_text(why_reason, stdlib)}")
+            lines.append(f"{reason[4:]}: {reason_words(why_reason, stdlib)}")
             break
         else:
             break
     return lines
 
 
-def step_text(reason: str, stdlib: str = "") -> str:
-    """One step of a chain as the user reads it, its file relative to site-packages or the
-    standard library (decisions.short_path)."""
-    reason = short_path(re.sub(r":0$", "", reason), stdlib)
-    if reason in ("--include-module", "--collect", "--trace"):
-        return f"asked for by {reason}"
-    if reason == "start-up":
-        return "imported by CPython's or freezer's start-up"
-    if reason.startswith("standard library"):
-        return "standard library, carried whole"
-    if reason == "command line":
-        return "the entry point given on the command line"
-    return f"imported at {reason}" if re.search(r":\d+$", reason) else reason
 
 
 def not_bundled(path: str, module: str, record: dict) -> str:
