@@ -48,8 +48,10 @@ def _metadata(analysis: Analysis, dist: BundledDist) -> email.message.Message | 
     if not source:
         return None
     try:
-        with open(source, "rb") as f:
-            return email.parser.BytesParser().parse(f, headersonly=True)
+        # Parsed as text: a bytes parser gives a header with non-ASCII text (a license naming
+        # its authors) as an email Header object, not as a string.
+        with open(source, encoding="utf-8", errors="replace") as f:
+            return email.parser.Parser().parse(f, headersonly=True)
     except OSError:
         return None
 

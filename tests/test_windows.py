@@ -96,8 +96,12 @@ def embeddable() -> Embeddable:
 
 def run_wine(argv: list[str], cwd: Path, env: dict[str, str] | None = None
              ) -> subprocess.CompletedProcess:
+    """`argv` under wine. Without the build's FREEZER_CACHE_DIR (CI sets one): a Linux path,
+    which a Windows program rightly refuses as not absolute; the binary's cache is then
+    under %LOCALAPPDATA%, in the wine prefix."""
+    base = {k: v for k, v in os.environ.items() if k != "FREEZER_CACHE_DIR"}
     return subprocess.run([wine64(), *argv], cwd=cwd, input=b"", capture_output=True,
-                          timeout=RUN_TIMEOUT, env={**os.environ, **(env or {})})
+                          timeout=RUN_TIMEOUT, env={**base, **(env or {})})
 
 
 def freeze_exe(emb: Embeddable, program: str, tmp: Path, *extra: str) -> Path:
