@@ -9,15 +9,20 @@ or found in the cache. It changes nothing else: the reporter finds nothing of it
 hands every spec on as the finders gave it.
 """
 
-import posix
 import sys
 
-_VARIABLE = b"FREEZER_DEBUG"
+try:
+    import posix
+except ImportError:  # Windows: os's functions are nt's there
+    import nt as posix
+
+_VARIABLE = "FREEZER_DEBUG"
 
 
 def wanted():
-    """The words of FREEZER_DEBUG (empty when unset)."""
-    value = posix.environ.get(_VARIABLE, b"").decode("utf-8", "replace")
+    """The words of FREEZER_DEBUG (empty when unset). POSIX's environ has bytes, nt's str."""
+    value = posix.environ.get(_VARIABLE.encode(), b"").decode("utf-8", "replace") \
+        if posix.__name__ == "posix" else posix.environ.get(_VARIABLE, "")
     return {word.strip() for word in value.split(",") if word.strip()}
 
 
