@@ -98,12 +98,19 @@ def named_beside_script(script_dir: str, strings: Iterable[str],
     script_dir = os.path.realpath(script_dir)
     files: dict[str, str] = {}
     refused: list[str] = []
+    try:
+        # A big program's code holds a few hundred thousand strings: only those whose first
+        # part is a name in the directory are worth a look.
+        present = set(os.listdir(script_dir))
+    except OSError:
+        return [], []
     strings = set(strings)
-    library_dirs = {t for t in library_strings if t not in strings
+    library_dirs = {t for t in library_strings if t not in strings and t.strip("/") in present
                     and os.path.isdir(os.path.join(script_dir, t.strip("/")))}
     for text in sorted(strings | library_dirs):
         rel = os.path.normpath(text.lstrip("/")) if "\0" not in text else "."
-        if rel in (".", "..") or rel.startswith(".." + os.sep) or rel.startswith("."):
+        if rel in (".", "..") or rel.startswith(".." + os.sep) or rel.startswith(".") \
+                or rel.split(os.sep)[0] not in present:
             continue
         full = os.path.join(script_dir, rel)
         if os.path.isfile(full):
